@@ -1,0 +1,86 @@
+// swift-tools-version:6.0
+// Quiver: a real-time personalization server. One executable (`quiver`), our own HTTP/WebSocket
+// layer on POSIX sockets, Redis via hiredis, PostgreSQL via libpq, SQLite and zlib from Debian.
+// Dependencies point inward: quiver -> QuiverServer -> (QuiverHTTP, QuiverStore) -> QuiverCore.
+import PackageDescription
+
+/// One set of settings for every target: Swift 6 language mode with strict concurrency.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Quiver",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "quiver", targets: ["quiver"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
+    targets: [
+        // System libraries from Debian, found through pkg-config.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // hiredis.pc adds -D_FILE_OFFSET_BITS=64, a flag SwiftPM refuses (with a warning): the
+        // module map names the header by its full path instead (Debian: libhiredis-dev).
+        .systemLibrary(name: "CHiredis"),
+        .systemLibrary(name: "CLibpq", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+
+        // Linux system calls Swift's Glibc module does not export (epoll, eventfd).
+        .target(name: "CQuiverSystem"),
+
+        // Pure domain: events, features, models, ranking, evaluation. No I/O, no C imports.
+        .target(
+            name: "QuiverCore",
+            exclude: ["Models", "Evaluation", "Events", "Features", "Support/SeededRandom.swift"],  // INTEGRATION-TEMP
+            swiftSettings: swiftSettings
+        ),
+
+        // Sockets, event loops, HTTP/1.1 codec, router. Knows nothing of recommendations.
+        .target(
+            name: "QuiverHTTP",
+            dependencies: ["CZlib", "CQuiverSystem", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+
+        // The only importer of the database C modules: adapters for SQLite, PostgreSQL, Redis.
+        .target(
+            name: "QuiverStore",
+            dependencies: ["QuiverCore", "CHiredis", "CLibpq", "CSQLite"],
+            swiftSettings: swiftSettings
+        ),
+
+        // Wiring: configuration, routes, JSON schemas, readiness.
+        .target(
+            name: "QuiverServer",
+            dependencies: [
+                "QuiverCore", "QuiverHTTP", "QuiverStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // The executable: argument parsing and `main`, nothing else.
+        .executableTarget(
+            name: "quiver",
+            dependencies: [
+                "QuiverServer", "QuiverHTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        .testTarget(name: "QuiverHTTPTests", dependencies: ["QuiverHTTP"], swiftSettings: swiftSettings),
+        .testTarget(name: "QuiverStoreTests", dependencies: ["QuiverStore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "QuiverServerTests",
+            dependencies: ["QuiverServer", "QuiverHTTP"],
+            swiftSettings: swiftSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,2 @@
+// CHiredis: hiredis 0.14 for Swift. Use redisCommandArgv, never the variadic redisCommand.
+#include </usr/include/hiredis/hiredis.h>

@@ -1,0 +1,42 @@
+// DecayedCounter: an exponentially time-decayed counter, c(t) = sum_i w_i * 2^(-(t - t_i) / h)
+// for half-life h. It stores the value at a reference time and rescales on write, so any order of
+// events (late, out-of-order, backfilled months ago) gives the same result up to rounding.
+// Invariant: `reference` is the newest event time seen; `value` is c(reference).
+import Foundation
+
+/// An exponentially decayed event counter with a half-life.
+public struct DecayedCounter: Hashable, Sendable, Codable {
+    /// Half-life in seconds.
+    public let halfLife: Double
+    private var value: Double = 0
+    private var reference: Double = -.infinity
+
+    /// Creates an empty counter with `halfLife` seconds.
+    public init(halfLife: Double) {
+        self.halfLife = halfLife
+    }
+
+    /// Adds `weight` at `time`.
+    public mutating func add(_ weight: Double = 1, at time: Double) {
+        if reference == -.infinity {
+            value = weight
+            reference = time
+        } else if time >= reference {
+            value = value * decay(time - reference) + weight
+            reference = time
+        } else {
+            value += weight * decay(reference - time)
+        }
+    }
+
+    /// The decayed value at `now` (events after `now` count with a weight above one).
+    public func value(at now: Double) -> Double {
+        guard reference != -.infinity else { return 0 }
+        return value * decay(now - reference)
+    }
+
+    @inline(__always)
+    private func decay(_ elapsed: Double) -> Double {
+        exp(-elapsed * (0.693_147_180_559_945_3 / halfLife))
+    }
+}

@@ -1,0 +1,136 @@
+// FeatureStreamSpec and FeatureAccumulator: the state of one event stream for one key (a user, a
+// user x category, an item, or a shard's share of global), holding only the structures its
+// aggregations need: bucket rings, a distinct tracker, the last N items, decayed counters and the
+// newest event time. Invariant: an accumulator is only ever updated and read with the spec it was
+// made from (the spec is passed in, not stored, to keep per-key memory small).
+
+/// Identity and shape of one stream's state. Definitions with equal specs share state, which is
+/// what keeps state across a version change or a rollback.
+public struct FeatureStreamSpec: Hashable, Sendable, Codable {
+    /// What the state is keyed by.
+    public let key: FeatureKeyKind
+    /// Source event types, sorted; empty means every type.
+    public let eventTypes: [EventType]
+    /// Windows, as listed in the definition.
+    public let windows: [FeatureWindow]
+    /// Aggregations, sorted by raw value.
+    public let aggregations: [FeatureAggregation]
+    /// Buckets per window.
+    public let bucketsPerWindow: Int
+    /// Distinct cap (0 when no distinct).
+    public let distinctCap: Int
+    /// Last-N limit (0 when no last_n).
+    public let lastN: Int
+
+    /// The spec of a definition's stream within a set.
+    public init(definition d: FeatureDefinition, bucketsPerWindow: Int) {
+        key = d.key
+        eventTypes = Array(Set(d.eventTypes)).sorted()
+        windows = d.windows
+        aggregations = Array(Set(d.aggregations)).sorted { $0.rawValue < $1.rawValue }
+        self.bucketsPerWindow = bucketsPerWindow
+        distinctCap = d.aggregations.contains(.distinct) ? (d.distinctCap ?? 256) : 0
+        lastN = d.aggregations.contains(.lastN) ? (d.lastN ?? 20) : 0
+    }
+
+    /// Geometry of window `index`.
+    public func geometry(_ index: Int) -> WindowGeometry {
+        WindowGeometry(window: windows[index], bucketCount: bucketsPerWindow)
+    }
+
+    var ringColumns: WindowColumns? {
+        var columns: WindowColumns = []
+        var needed = false
+        for a in aggregations {
+            switch a {
+            case .count, .rate: needed = true
+            case .sum, .mean: needed = true; columns.insert(.sum)
+            case .min: needed = true; columns.insert(.min)
+            case .max: needed = true; columns.insert(.max)
+            default: break
+            }
+        }
+        return needed ? columns : nil
+    }
+
+    var horizon: Double { Double(windows.map(\.seconds).max() ?? 0) }
+}
+
+/// The aggregation state of one stream for one key.
+public struct FeatureAccumulator: Hashable, Sendable, Codable {
+    var rings: [WindowedStats] = []
+    var distinct: DistinctTracker?
+    var recent: RecentItems?
+    var decayed: [DecayedCounter] = []
+    /// Time of the newest event seen (`-infinity` before the first).
+    public private(set) var newest: Double = -.infinity
+    /// Lifetime event count, late events included.
+    public private(set) var lifetimeCount: Double = 0
+
+    /// An empty accumulator for `spec`.
+    public init(spec: FeatureStreamSpec) {
+        if let columns = spec.ringColumns {
+            rings = spec.windows.indices.map { WindowedStats(geometry: spec.geometry($0), columns: columns) }
+        }
+        if spec.distinctCap > 0 { distinct = DistinctTracker(cap: spec.distinctCap) }
+        if spec.lastN > 0 { recent = RecentItems(limit: spec.lastN) }
+        if spec.aggregations.contains(.decayedCount) {
+            decayed = spec.windows.map { DecayedCounter(halfLife: Double($0.seconds)) }
+        }
+    }
+
+    /// Folds in one event.
+    @inline(__always)
+    public mutating func add(time: Double, value: Double, itemID: String?, itemHash: UInt64, spec: FeatureStreamSpec) {
+        for i in rings.indices { rings[i].add(time: time, value: value) }
+        if let itemID {
+            if distinct != nil { distinct!.insert(itemHash, time: time, horizon: spec.horizon) }
+            if recent != nil { recent!.insert(itemID: itemID, time: time) }
+        }
+        for i in decayed.indices { decayed[i].add(at: time) }
+        if time > newest { newest = time }
+        lifetimeCount += 1
+    }
+
+    /// Summary of window `index` at `now` (empty if no ring is kept).
+    @inline(__always)
+    public func summary(window index: Int, at now: Double) -> WindowSummary {
+        rings.isEmpty ? WindowSummary() : rings[index].summary(at: now)
+    }
+
+    /// Distinct items in window `index` at `now`.
+    public func distinctCount(window index: Int, spec: FeatureStreamSpec, at now: Double) -> Int {
+        distinct?.count(geometry: spec.geometry(index), at: now) ?? 0
+    }
+
+    /// Decayed count with half-life `windows[index]` at `now`.
+    public func decayedCount(window index: Int, at now: Double) -> Double {
+        decayed.isEmpty ? 0 : decayed[index].value(at: now)
+    }
+
+    /// Newest items, newest first.
+    public var recentItems: [RecentItems.Entry] { recent?.entries ?? [] }
+
+    /// Approximate heap bytes held.
+    public var estimatedBytes: Int {
+        var bytes = 96
+        for ring in rings { bytes += ring.estimatedBytes }
+        bytes += distinct?.estimatedBytes ?? 0
+        bytes += recent?.estimatedBytes ?? 0
+        bytes += decayed.count * 16
+        return bytes
+    }
+
+    /// Upper bound of `estimatedBytes` for `spec` (distinct and last-N full).
+    public static func maxBytes(spec: FeatureStreamSpec) -> Int {
+        var bytes = 96
+        if let columns = spec.ringColumns {
+            let perBucket = 12 + 8 * [WindowColumns.sum, .min, .max].filter { columns.contains($0) }.count
+            bytes += spec.windows.indices.reduce(0) { $0 + spec.geometry($1).bucketCount * perBucket + 160 }
+        }
+        if spec.distinctCap > 0 { bytes += 64 + 2 * spec.distinctCap * 24 }
+        if spec.lastN > 0 { bytes += 32 + spec.lastN * (32 + 64) }
+        if spec.aggregations.contains(.decayedCount) { bytes += spec.windows.count * 16 }
+        return bytes
+    }
+}

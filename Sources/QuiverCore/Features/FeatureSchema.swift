@@ -1,0 +1,125 @@
+// FeatureSchema: a validated FeatureDefinitionSet compiled for the hot path: per event type, the
+// stream ids to update for each key kind, and per key kind a ScalarPlan that reads the outputs.
+// Stream ids come from FeatureStreamRegistry, which is append-only, so state indexed by stream id
+// stays valid across versions. Invariant: routes cover the *live* streams (the active version's plus
+// the previous version's, so a rollback finds warm state); plans read only the active version's.
+
+/// Append-only registry of stream specs per key kind; a spec keeps its id forever.
+struct FeatureStreamRegistry: Sendable {
+    private(set) var specs: [[FeatureStreamSpec]] = Array(repeating: [], count: FeatureKeyKind.allCases.count)
+    private var ids: [FeatureStreamSpec: Int] = [:]
+
+    mutating func id(for spec: FeatureStreamSpec) -> Int {
+        if let id = ids[spec] { return id }
+        let kind = spec.key.index
+        specs[kind].append(spec)
+        ids[spec] = specs[kind].count - 1
+        return specs[kind].count - 1
+    }
+}
+
+extension FeatureKeyKind {
+    /// Dense index 0..<4 used to address per-kind arrays.
+    var index: Int {
+        switch self {
+        case .user: 0
+        case .userCategory: 1
+        case .item: 2
+        case .global: 3
+        }
+    }
+}
+
+/// Stream ids to update for one event type, per key kind.
+struct EventRoute: Sendable {
+    var user: [Int] = []
+    var category: [Int] = []
+    var item: [Int] = []
+    var global: [Int] = []
+}
+
+/// A compiled, immutable definition set. Shared by reference-counted arrays; cheap to copy.
+public struct FeatureSchema: Sendable {
+    /// The definition set this schema was compiled from.
+    public let definitions: FeatureDefinitionSet
+    /// Increases with every load or rollback; state carries the generation it was migrated to.
+    public let generation: Int
+    /// Stream specs per key kind, indexed by stream id.
+    let specs: [[FeatureStreamSpec]]
+    /// Whether a stream id is live, per key kind.
+    let live: [[Bool]]
+    let routes: [EventType: EventRoute]
+    let defaultRoute: EventRoute
+    let userPlan: ScalarPlan
+    let categoryPlan: ScalarPlan
+    let itemPlan: ScalarPlan
+    let globalPlan: ScalarPlan
+    /// Layout of the dense user vector.
+    public let layout: FeatureVectorLayout
+
+    /// Compiles `active` (validated), keeping `retained`'s streams live too.
+    init(active: FeatureDefinitionSet, retained: FeatureDefinitionSet?, registry: inout FeatureStreamRegistry,
+         generation: Int) {
+        definitions = active
+        self.generation = generation
+        var activeIDs: [Int] = []
+        var liveIDs: [(FeatureKeyKind, Int, [EventType])] = []
+        for d in active.definitions {
+            let spec = FeatureStreamSpec(definition: d, bucketsPerWindow: active.bucketsPerWindow)
+            let id = registry.id(for: spec)
+            activeIDs.append(id)
+            liveIDs.append((d.key, id, spec.eventTypes))
+        }
+        for d in retained?.definitions ?? [] {
+            let spec = FeatureStreamSpec(definition: d, bucketsPerWindow: retained!.bucketsPerWindow)
+            liveIDs.append((d.key, registry.id(for: spec), spec.eventTypes))
+        }
+        specs = registry.specs
+        var live = specs.map { Array(repeating: false, count: $0.count) }
+        var types = Set(EventType.builtIn).union(active.customEventTypes).union(retained?.customEventTypes ?? [])
+        for (kind, id, eventTypes) in liveIDs { live[kind.index][id] = true; types.formUnion(eventTypes) }
+        self.live = live
+
+        func route(for type: EventType?) -> EventRoute {
+            var r = EventRoute()
+            var seen = Set<[Int]>()
+            for (kind, id, eventTypes) in liveIDs where eventTypes.isEmpty || (type.map(eventTypes.contains) ?? false) {
+                guard seen.insert([kind.index, id]).inserted else { continue }
+                switch kind {
+                case .user: r.user.append(id)
+                case .userCategory: r.category.append(id)
+                case .item: r.item.append(id)
+                case .global: r.global.append(id)
+                }
+            }
+            return r
+        }
+        var routes: [EventType: EventRoute] = [:]
+        for type in types { routes[type] = route(for: type) }
+        self.routes = routes
+        defaultRoute = route(for: nil)
+
+        var plans: [ScalarPlan] = []
+        for kind in FeatureKeyKind.allCases {
+            plans.append(ScalarPlan(kind: kind, set: active, streamIDs: activeIDs, specs: specs[kind.index]))
+        }
+        userPlan = plans[FeatureKeyKind.user.index]
+        categoryPlan = plans[FeatureKeyKind.userCategory.index]
+        itemPlan = plans[FeatureKeyKind.item.index]
+        globalPlan = plans[FeatureKeyKind.global.index]
+        layout = FeatureVectorLayout(version: active.version, userOutputs: userPlan.names,
+                                     derivedCount: userPlan.derived.count)
+    }
+
+    @inline(__always)
+    func route(for type: EventType) -> EventRoute { routes[type] ?? defaultRoute }
+
+    /// Upper bound of one resident user's state in bytes under this schema.
+    public var maxBytesPerUser: Int {
+        let user = specs[0].indices.filter { live[0][$0] }.reduce(0) { $0 + FeatureAccumulator.maxBytes(spec: specs[0][$1]) }
+        let category = specs[1].indices.filter { live[1][$0] }
+            .reduce(0) { $0 + FeatureAccumulator.maxBytes(spec: specs[1][$1]) }
+        let perCategory = category + 96 + 256 + specs[1].count * 96
+        return 256 + 256 + specs[0].count * 96 + user + definitions.maxCategoriesPerUser * perCategory
+    }
+}

@@ -1,0 +1,151 @@
+// ItemCoVisitation: item-to-item co-visitation ("people who engaged with X also engaged with Y").
+// Each positive interaction of a user pairs the item with the user's last `historyLength` items;
+// a candidate scores sum over the user's history h of co(h, c) / sqrt(count(h) count(c)), a cosine
+// of co-occurrence. Item ids are interned to Int32 for compact neighbour maps.
+// Invariant: co is symmetric and an item is never paired with itself.
+
+/// Item-to-item co-visitation recommender with per-user recent history.
+public struct ItemCoVisitation: ScoringModel {
+    public static let modelName = "ItemCoVisitation"
+    public static let formatVersion = 1
+
+    /// How many recent items per user pair with a new interaction.
+    public let historyLength: Int
+    /// Feedback with reward <= this is not an interaction.
+    public let positiveThreshold: Double
+    private var itemIndex: [String: Int32] = [:]
+    private var itemIds: [String] = []
+    private var itemCounts: [Double] = []
+    private var neighbours: [[Int32: Float]] = []
+    private var histories: [String: [Int32]] = [:]
+    public private(set) var updateCount = 0
+
+    public init(historyLength: Int = 30, positiveThreshold: Double = 0) {
+        precondition(historyLength > 0, "historyLength must be positive")
+        self.historyLength = historyLength
+        self.positiveThreshold = positiveThreshold
+    }
+
+    private mutating func intern(_ id: String) -> Int32 {
+        if let i = itemIndex[id] { return i }
+        let i = Int32(itemIds.count)
+        itemIndex[id] = i
+        itemIds.append(id)
+        itemCounts.append(0)
+        neighbours.append([:])
+        return i
+    }
+
+    /// The user's recent items, oldest first.
+    public func history(of userId: String) -> [String] {
+        (histories[userId] ?? []).map { itemIds[Int($0)] }
+    }
+
+    public func score<G: RandomNumberGenerator>(
+        _ candidates: [ScoringCandidate], context: ScoringContext, using generator: inout G
+    ) -> [Double] {
+        let history = histories[context.userId] ?? []
+        return candidates.map { candidate in
+            guard let c = itemIndex[candidate.itemId], !history.isEmpty else { return 0 }
+            var s = 0.0
+            for h in history {
+                if let co = neighbours[Int(h)][c] {
+                    s += Double(co) / (itemCounts[Int(h)] * itemCounts[Int(c)]).squareRoot()
+                }
+            }
+            return s
+        }
+    }
+
+    public mutating func update(_ feedback: ModelFeedback) {
+        updateCount += 1
+        guard feedback.reward > positiveThreshold else { return }
+        let j = intern(feedback.candidate.itemId)
+        var history = histories[feedback.context.userId] ?? []
+        history.removeAll { $0 == j }
+        for h in history {
+            neighbours[Int(h)][j, default: 0] += 1
+            neighbours[Int(j)][h, default: 0] += 1
+        }
+        itemCounts[Int(j)] += 1
+        history.append(j)
+        if history.count > historyLength { history.removeFirst(history.count - historyLength) }
+        histories[feedback.context.userId] = history
+    }
+
+    public func explain(_ candidate: ScoringCandidate, context: ScoringContext) -> ScoreExplanation {
+        var contributions: [ScoreContribution] = []
+        if let c = itemIndex[candidate.itemId] {
+            for h in histories[context.userId] ?? [] {
+                if let co = neighbours[Int(h)][c] {
+                    contributions.append(ScoreContribution(
+                        "co-visited with \(itemIds[Int(h)])",
+                        Double(co) / (itemCounts[Int(h)] * itemCounts[Int(c)]).squareRoot()))
+                }
+            }
+        }
+        return ScoreExplanation(itemId: candidate.itemId, model: Self.modelName,
+                                score: contributions.reduce(0) { $0 + $1.value }, contributions: contributions)
+    }
+
+    public func describe() -> ModelDescription {
+        ModelDescription(name: Self.modelName, formatVersion: Self.formatVersion,
+                         parameters: ["history_length": "\(historyLength)", "positive_threshold": "\(positiveThreshold)",
+                                      "items": "\(itemIds.count)", "users": "\(histories.count)",
+                                      "pairs": "\(neighbours.reduce(0) { $0 + $1.count } / 2)"],
+                         updateCount: updateCount)
+    }
+
+    public func snapshot() -> [UInt8] {
+        var w = ModelSnapshotWriter(model: Self.modelName, version: Self.formatVersion)
+        w.write(historyLength)
+        w.write(positiveThreshold)
+        w.write(updateCount)
+        w.write(itemIds)
+        w.write(itemCounts)
+        for map in neighbours {
+            w.write(map.count)
+            for key in map.keys.sorted() {
+                w.write(Int(key))
+                w.write(Double(map[key]!))
+            }
+        }
+        w.write(histories.count)
+        for user in histories.keys.sorted() {
+            w.write(user)
+            w.write(histories[user]!.map { Double($0) })
+        }
+        return w.bytes
+    }
+
+    public init(snapshot: [UInt8]) throws {
+        var r = try ModelSnapshotReader(snapshot, model: Self.modelName, supported: 1...Self.formatVersion)
+        historyLength = try r.readInt()
+        positiveThreshold = try r.readDouble()
+        guard historyLength > 0 else { throw ModelSnapshotError.invalid("historyLength") }
+        updateCount = try r.readInt()
+        itemIds = try r.readStrings()
+        itemCounts = try r.readDoubles()
+        guard itemCounts.count == itemIds.count else { throw ModelSnapshotError.invalid("item counts") }
+        let valid = 0..<itemIds.count
+        for (i, id) in itemIds.enumerated() {
+            itemIndex[id] = Int32(i)
+            let n = try r.readCount(elementSize: 16)
+            var map: [Int32: Float] = [:]
+            for _ in 0..<n {
+                let key = try r.readInt()
+                guard valid.contains(key) else { throw ModelSnapshotError.invalid("neighbour index") }
+                map[Int32(key)] = Float(try r.readDouble())
+            }
+            neighbours.append(map)
+        }
+        let users = try r.readCount(elementSize: 16)
+        for _ in 0..<users {
+            let user = try r.readString()
+            let items = try r.readDoubles()
+            guard items.allSatisfy({ valid.contains(Int($0)) }) else { throw ModelSnapshotError.invalid("history index") }
+            histories[user] = items.map { Int32($0) }
+        }
+        try r.finish()
+    }
+}
