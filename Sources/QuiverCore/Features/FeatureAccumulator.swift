@@ -80,12 +80,17 @@ public struct FeatureAccumulator: Hashable, Sendable, Codable {
     }
 
     /// Folds in one event.
+    ///
+    /// - Parameters:
+    ///   - party: the other side of the event, counted by `distinct` and listed by `last_n`: the
+    ///     item for user and user x category keys, the user for item and global keys.
+    ///   - partyHash: `FeatureHash.fnv1a(party)`.
     @inline(__always)
-    public mutating func add(time: Double, value: Double, itemID: String?, itemHash: UInt64, spec: FeatureStreamSpec) {
+    public mutating func add(time: Double, value: Double, party: String?, partyHash: UInt64, spec: FeatureStreamSpec) {
         for i in rings.indices { rings[i].add(time: time, value: value) }
-        if let itemID {
-            if distinct != nil { distinct!.insert(itemHash, time: time, horizon: spec.horizon) }
-            if recent != nil { recent!.insert(itemID: itemID, time: time) }
+        if let party {
+            if distinct != nil { distinct!.insert(partyHash, time: time, horizon: spec.horizon) }
+            if recent != nil { recent!.insert(itemID: party, time: time) }
         }
         for i in decayed.indices { decayed[i].add(at: time) }
         if time > newest { newest = time }

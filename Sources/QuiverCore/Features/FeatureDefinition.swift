@@ -29,13 +29,15 @@ public enum FeatureAggregation: String, Hashable, Sendable, Codable, CaseIterabl
     case min
     /// Largest event value in the window (0 when empty).
     case max
-    /// Distinct items in the window (exact up to `distinct_cap`).
+    /// Distinct counterparts in the window (exact up to `distinct_cap`): items for user and
+    /// user x category keys, users for item and global keys.
     case distinct
     /// Exponentially decayed event count, the window being the half-life.
     case decayedCount = "decayed_count"
     /// Seconds since the newest event (no window).
     case recency
-    /// The N newest items (a list, not part of the dense vector).
+    /// The N newest counterparts (items for user keys, users for item keys); a list, not part of
+    /// the dense vector.
     case lastN = "last_n"
 
     /// Whether the aggregation yields one scalar per window.

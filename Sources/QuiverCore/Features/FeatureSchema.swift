@@ -56,6 +56,8 @@ public struct FeatureSchema: Sendable {
     let globalPlan: ScalarPlan
     /// Layout of the dense user vector.
     public let layout: FeatureVectorLayout
+    /// Stream id of each active definition (parallel to `definitions.definitions`).
+    let activeStreamIDs: [Int]
 
     /// Compiles `active` (validated), keeping `retained`'s streams live too.
     init(active: FeatureDefinitionSet, retained: FeatureDefinitionSet?, registry: inout FeatureStreamRegistry,
@@ -75,6 +77,7 @@ public struct FeatureSchema: Sendable {
             liveIDs.append((d.key, registry.id(for: spec), spec.eventTypes))
         }
         specs = registry.specs
+        activeStreamIDs = activeIDs
         var live = specs.map { Array(repeating: false, count: $0.count) }
         var types = Set(EventType.builtIn).union(active.customEventTypes).union(retained?.customEventTypes ?? [])
         for (kind, id, eventTypes) in liveIDs { live[kind.index][id] = true; types.formUnion(eventTypes) }

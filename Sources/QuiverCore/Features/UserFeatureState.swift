@@ -64,7 +64,7 @@ public struct UserFeatureState: Hashable, Sendable, Codable {
         let userSpecs = schema.specs[FeatureKeyKind.user.index]
         for id in route.user {
             if streams[id] == nil { streams[id] = FeatureAccumulator(spec: userSpecs[id]) }
-            streams[id]!.add(time: time, value: value, itemID: itemID, itemHash: itemHash, spec: userSpecs[id])
+            streams[id]!.add(time: time, value: value, party: itemID, partyHash: itemHash, spec: userSpecs[id])
         }
         if !itemCategories.isEmpty {
             let categorySpecs = schema.specs[FeatureKeyKind.userCategory.index]
@@ -75,7 +75,7 @@ public struct UserFeatureState: Hashable, Sendable, Codable {
                 if time > categories[c].lastSeen { categories[c].lastSeen = time }
                 for id in route.category {
                     if categories[c].streams[id] == nil { categories[c].streams[id] = FeatureAccumulator(spec: categorySpecs[id]) }
-                    categories[c].streams[id]!.add(time: time, value: value, itemID: itemID, itemHash: itemHash,
+                    categories[c].streams[id]!.add(time: time, value: value, party: itemID, partyHash: itemHash,
                                                    spec: categorySpecs[id])
                 }
             }

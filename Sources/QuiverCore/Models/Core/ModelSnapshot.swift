@@ -61,6 +61,12 @@ public struct ModelSnapshotWriter: Sendable {
         }
     }
 
+    /// Writes a length-prefixed byte blob (e.g. a nested snapshot).
+    public mutating func write(bytes blob: [UInt8]) {
+        write(blob.count)
+        bytes.append(contentsOf: blob)
+    }
+
     public mutating func write(_ values: [String]) {
         write(values.count)
         for v in values { write(v) }
@@ -143,6 +149,12 @@ public struct ModelSnapshotReader: Sendable {
             out.append(Float(bitPattern: bits))
         }
         return out
+    }
+
+    /// Reads a blob written by `write(bytes:)`.
+    public mutating func readBytes() throws -> [UInt8] {
+        let n = try readCount(elementSize: 1)
+        return Array(try take(n))
     }
 
     public mutating func readStrings() throws -> [String] {

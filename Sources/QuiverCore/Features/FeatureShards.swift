@@ -1,0 +1,111 @@
+// UserFeatureShard and ItemFeatureShard: the units of locking of the engine. A user shard owns its
+// resident users (LRU-bounded), its share of the global streams and its cache metrics; an item
+// shard owns item streams and the catalog categories that feed user x category state. Each shard
+// holds the current FeatureSchema, swapped in under its own lock on load or rollback.
+// Invariant: every access goes through the shard's Mutex; nothing here reads a clock.
+import Synchronization
+
+/// Cache and ingestion counters of one user shard.
+struct FeatureShardCounters: Sendable {
+    var lookups = 0
+    var hits = 0
+    var storeLoads = 0
+    var evictions = 0
+    var events = 0
+}
+
+struct UserFeatureShard: Sendable {
+    var schema: FeatureSchema
+    var residents: ResidentUserTable
+    var global: [FeatureAccumulator?] = []
+    var globalGeneration = -1
+    var counters = FeatureShardCounters()
+
+    /// The slot of a user, loading it from the store or creating it; `nil` only when `create` is
+    /// false and the user is unknown.
+    mutating func slot(for userID: String, store: any FeatureStateStore, create: Bool) -> Int? {
+        counters.lookups += 1
+        if let slot = residents.slot(of: userID) {
+            counters.hits += 1
+            residents.touch(slot)
+            return slot
+        }
+        var state: UserFeatureState
+        if let stored = store.load(userID: userID) {
+            counters.storeLoads += 1
+            state = stored
+        } else if create {
+            state = UserFeatureState()
+        } else {
+            return nil
+        }
+        state.migrate(to: schema)
+        let (slot, evicted) = residents.insert(userID, state: state)
+        if let (id, old) = evicted {
+            counters.evictions += 1
+            store.save(old, for: id)
+        }
+        return slot
+    }
+
+    mutating func applyGlobal(time: Double, value: Double, userID: String, userHash: UInt64, route: EventRoute) {
+        guard !route.global.isEmpty else { return }
+        if globalGeneration != schema.generation {
+            UserFeatureState.migrate(&global, live: schema.live[FeatureKeyKind.global.index])
+            globalGeneration = schema.generation
+        }
+        let specs = schema.specs[FeatureKeyKind.global.index]
+        for id in route.global {
+            if global[id] == nil { global[id] = FeatureAccumulator(spec: specs[id]) }
+            global[id]!.add(time: time, value: value, party: userID, partyHash: userHash, spec: specs[id])
+        }
+    }
+}
+
+/// Per-item state: catalog categories and item streams.
+struct ItemFeatureState: Sendable {
+    var categories: [String] = []
+    var available = true
+    var generation = -1
+    var streams: [FeatureAccumulator?] = []
+}
+
+struct ItemFeatureShard: Sendable {
+    var schema: FeatureSchema
+    var items: [String: ItemFeatureState] = [:]
+
+    /// Updates an item's streams for one event and returns its categories.
+    mutating func apply(itemID: String, userID: String, userHash: UInt64, type: EventType, time: Double,
+                        value: Double) -> [String] {
+        let route = schema.route(for: type)
+        if route.item.isEmpty { return items[itemID]?.categories ?? [] }
+        let schema = self.schema
+        return Self.update(&items[itemID, default: ItemFeatureState()], schema: schema) { state in
+            let specs = schema.specs[FeatureKeyKind.item.index]
+            for id in route.item {
+                if state.streams[id] == nil { state.streams[id] = FeatureAccumulator(spec: specs[id]) }
+                state.streams[id]!.add(time: time, value: value, party: userID, partyHash: userHash, spec: specs[id])
+            }
+            return state.categories
+        }
+    }
+
+    static func update<R>(_ state: inout ItemFeatureState, schema: FeatureSchema,
+                          _ body: (inout ItemFeatureState) -> R) -> R {
+        if state.generation != schema.generation {
+            UserFeatureState.migrate(&state.streams, live: schema.live[FeatureKeyKind.item.index])
+            state.generation = schema.generation
+        }
+        return body(&state)
+    }
+}
+
+final class UserFeatureShardBox: Sendable {
+    let shard: Mutex<UserFeatureShard>
+    init(_ shard: sending UserFeatureShard) { self.shard = Mutex(shard) }
+}
+
+final class ItemFeatureShardBox: Sendable {
+    let shard: Mutex<ItemFeatureShard>
+    init(_ shard: sending ItemFeatureShard) { self.shard = Mutex(shard) }
+}

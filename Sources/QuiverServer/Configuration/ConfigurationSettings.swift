@@ -1,0 +1,131 @@
+// ConfigurationSettings: the table of every configuration key: its dotted name (`server.port`),
+// its environment variable (`QUIVER_SERVER_PORT`), what it means, and how a text value is checked
+// and stored. Unknown keys and bad values are errors that name the key and the source.
+import Logging
+import QuiverHTTP
+
+/// One configuration key.
+public struct ConfigurationSetting: Sendable {
+    public let key: String
+    public let summary: String
+    let read: @Sendable (QuiverConfiguration) -> String
+    let write: @Sendable (inout QuiverConfiguration, String) throws(ConfigurationError) -> Void
+
+    /// The environment variable that sets this key.
+    public var environmentVariable: String {
+        "QUIVER_" + key.uppercased().replacingOccurrences(of: ".", with: "_")
+    }
+
+    /// The key's value in `configuration`, as text.
+    public func value(in configuration: QuiverConfiguration) -> String { read(configuration) }
+}
+
+extension String {
+    func replacingOccurrences(of target: Character, with replacement: String) -> String {
+        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}
+
+public enum ConfigurationSettings {
+    /// Every key, in documentation order.
+    public static let all: [ConfigurationSetting] = [
+        string("server.host", "address to listen on (127.0.0.1, 0.0.0.0, ::)", \.http.host, nonEmpty: true),
+        integer("server.port", "TCP port; 0 picks a free one", \.http.port, 0...65535),
+        integer("server.event_loops", "event loop threads; 0 = one per CPU core", \.http.eventLoops, 0...256),
+        int32("server.backlog", "listen backlog per loop", \.http.backlog, 1...65535),
+        integer("server.max_connections", "open connections before new ones get 503", \.http.maxConnections, 1...1_000_000),
+        integer("server.limits.max_request_line_bytes", "longest request line (414 beyond)", \.http.limits.maxRequestLineBytes, 64...1_048_576),
+        integer("server.limits.max_header_bytes", "largest request head (431 beyond)", \.http.limits.maxHeaderBytes, 256...16_777_216),
+        integer("server.limits.max_header_count", "most header fields (431 beyond)", \.http.limits.maxHeaderCount, 1...10_000),
+        integer("server.limits.max_body_bytes", "largest request body (413 beyond)", \.http.limits.maxBodyBytes, 0...1_073_741_824),
+        integer("server.timeouts.header_ms", "a request head must arrive within this (408)", \.http.headerTimeoutMs, 1...3_600_000),
+        integer("server.timeouts.body_ms", "a request body must arrive within this (408)", \.http.bodyTimeoutMs, 1...3_600_000),
+        integer("server.timeouts.idle_ms", "idle keep-alive connections are closed after this", \.http.idleTimeoutMs, 1...86_400_000),
+        integer("server.timeouts.write_ms", "a client that reads nothing for this long is dropped", \.http.writeTimeoutMs, 1...3_600_000),
+        integer("server.timeouts.handler_ms", "a handler that has not answered by then yields 503", \.http.handlerTimeoutMs, 1...3_600_000),
+        integer("server.timeouts.shutdown_grace_ms", "in-flight requests get this long on SIGTERM", \.http.shutdownGraceMs, 0...3_600_000),
+        integer("server.gzip.min_bytes", "responses at least this large are gzip-compressed", \.http.gzipMinBytes, 0...1_073_741_824),
+        integer("server.gzip.level", "zlib level, 1 (fast) to 9 (small)", \.http.gzipLevel, 1...9),
+        boolean("server.benchmark_endpoints", "serve GET /hello and POST /echo for benchmarks", \.benchmarkEndpoints),
+        string("storage.data_dir", "directory of the embedded store", \.dataDirectory, nonEmpty: true),
+        optionalString("redis.url", "redis://host:port/db of the online store; empty = none", \.redisURL),
+        optionalString("postgres.url", "postgresql:// URI of the system of record; empty = none", \.postgresURL),
+        integer("io.threads", "threads for blocking calls (hiredis, libpq, SQLite)", \.ioThreads, 1...1024),
+        integer("readiness.probe_timeout_ms", "a dependency check gives up after this", \.probeTimeoutMs, 1...60_000),
+        logLevel("log.level", "trace, debug, info, notice, warning, error or critical", \.logLevel),
+    ]
+
+    static let byKey: [String: ConfigurationSetting] = Dictionary(uniqueKeysWithValues: all.map { ($0.key, $0) })
+    static let byEnvironment: [String: ConfigurationSetting] =
+        Dictionary(uniqueKeysWithValues: all.map { ($0.environmentVariable, $0) })
+
+    /// The setting for a dotted key, or nil.
+    public static func setting(_ key: String) -> ConfigurationSetting? { byKey[key] }
+
+    // MARK: kinds of values
+
+    static func integer(_ key: String, _ summary: String, _ path: any WritableKeyPath<QuiverConfiguration, Int> & Sendable,
+                        _ range: ClosedRange<Int>) -> ConfigurationSetting {
+        ConfigurationSetting(key: key, summary: summary, read: { String($0[keyPath: path]) }, write: { c, text throws(ConfigurationError) in
+            guard let value = Int(text.trimmed), range.contains(value) else {
+                throw ConfigurationError("\(key) must be an integer in \(range.lowerBound)...\(range.upperBound), got '\(text)'")
+            }
+            c[keyPath: path] = value
+        })
+    }
+
+    static func int32(_ key: String, _ summary: String, _ path: any WritableKeyPath<QuiverConfiguration, Int32> & Sendable,
+                      _ range: ClosedRange<Int32>) -> ConfigurationSetting {
+        ConfigurationSetting(key: key, summary: summary, read: { String($0[keyPath: path]) }, write: { c, text throws(ConfigurationError) in
+            guard let value = Int32(text.trimmed), range.contains(value) else {
+                throw ConfigurationError("\(key) must be an integer in \(range.lowerBound)...\(range.upperBound), got '\(text)'")
+            }
+            c[keyPath: path] = value
+        })
+    }
+
+    static func boolean(_ key: String, _ summary: String, _ path: any WritableKeyPath<QuiverConfiguration, Bool> & Sendable) -> ConfigurationSetting {
+        ConfigurationSetting(key: key, summary: summary, read: { String($0[keyPath: path]) }, write: { c, text throws(ConfigurationError) in
+            switch text.trimmed.lowercased() {
+            case "true", "yes", "on", "1": c[keyPath: path] = true
+            case "false", "no", "off", "0": c[keyPath: path] = false
+            default: throw ConfigurationError("\(key) must be true or false, got '\(text)'")
+            }
+        })
+    }
+
+    static func string(_ key: String, _ summary: String, _ path: any WritableKeyPath<QuiverConfiguration, String> & Sendable,
+                       nonEmpty: Bool) -> ConfigurationSetting {
+        ConfigurationSetting(key: key, summary: summary, read: { $0[keyPath: path] }, write: { c, text throws(ConfigurationError) in
+            if nonEmpty && text.trimmed.isEmpty { throw ConfigurationError("\(key) must not be empty") }
+            c[keyPath: path] = text.trimmed
+        })
+    }
+
+    static func optionalString(_ key: String, _ summary: String,
+                               _ path: any WritableKeyPath<QuiverConfiguration, String?> & Sendable) -> ConfigurationSetting {
+        ConfigurationSetting(key: key, summary: summary, read: { $0[keyPath: path] ?? "" }, write: { c, text throws(ConfigurationError) in
+            let value = text.trimmed
+            c[keyPath: path] = value.isEmpty ? nil : value
+        })
+    }
+
+    static func logLevel(_ key: String, _ summary: String,
+                         _ path: any WritableKeyPath<QuiverConfiguration, Logger.Level> & Sendable) -> ConfigurationSetting {
+        ConfigurationSetting(key: key, summary: summary, read: { $0[keyPath: path].rawValue }, write: { c, text throws(ConfigurationError) in
+            guard let level = Logger.Level(rawValue: text.trimmed.lowercased()) else {
+                throw ConfigurationError("\(key) must be one of trace, debug, info, notice, warning, error, critical; got '\(text)'")
+            }
+            c[keyPath: path] = level
+        })
+    }
+}
+
+extension String {
+    var trimmed: String {
+        var s = Substring(self)
+        while let f = s.first, f.isWhitespace { s = s.dropFirst() }
+        while let l = s.last, l.isWhitespace { s = s.dropLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,33 @@
+// QuiverConfiguration: every setting of the server with its default. Values come, in rising
+// precedence, from the defaults, a YAML file, `QUIVER_*` environment variables and `--set`
+// flags; `ConfigurationSettings` (the table of keys) turns each source into these fields.
+import Logging
+import QuiverHTTP
+
+/// The whole configuration of a `quiver serve` process.
+public struct QuiverConfiguration: Sendable, Equatable {
+    /// The HTTP layer: address, loops, limits, timeouts, gzip.
+    public var http = HTTPServerConfiguration()
+    /// Directory of the embedded store (SQLite database and snapshots).
+    public var dataDirectory = "data"
+    /// Redis (online store, L2 cache), as `redis://host:port/db`; nil when not configured.
+    public var redisURL: String?
+    /// PostgreSQL (system of record), as a libpq URI or key=value string; nil when not configured.
+    public var postgresURL: String?
+    /// Threads that carry blocking calls (hiredis, libpq, SQLite) off the event loops.
+    public var ioThreads = 8
+    /// A readiness probe of one dependency gives up after this long.
+    public var probeTimeoutMs = 1000
+    public var logLevel = Logger.Level.info
+    /// Serves `GET /hello` and `POST /echo` for side-by-side benchmarks.
+    public var benchmarkEndpoints = false
+
+    public init() {}
+}
+
+/// A configuration that cannot be used, naming the key and the source at fault.
+public struct ConfigurationError: Error, Sendable, CustomStringConvertible, Equatable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { "configuration error: \(message)" }
+}

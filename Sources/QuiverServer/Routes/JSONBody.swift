@@ -1,0 +1,67 @@
+// JSONBody: Codable bodies in and out of HTTP messages. Decoding failures become the server's
+// JSON 400 naming the field at fault; encoding uses snake_case keys as the API does.
+import Foundation
+import QuiverHTTP
+
+enum JSONBody {
+    /// Encodes `value` as a JSON response.
+    static func response<T: Encodable>(_ value: T, status: HTTPStatus = .ok) -> HTTPResponse {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        do {
+            return .json(Array(try encoder.encode(value)), status: status)
+        } catch {
+            return .error(.internalServerError, code: "encoding_failed", message: "could not encode the response")
+        }
+    }
+
+    /// Decodes the request body, or returns the 4xx response that says what is wrong with it.
+    static func decode<T: Decodable>(_ type: T.Type, from request: HTTPRequest) -> Result<T, ErrorResponse> {
+        if let contentType = request.headers["content-type"], !contentType.lowercased().hasPrefix("application/json") {
+            return .failure(ErrorResponse(.error(.unsupportedMediaType, code: "unsupported_media_type",
+                                                 message: "expected Content-Type application/json, got '\(contentType)'")))
+        }
+        if request.body.isEmpty {
+            return .failure(ErrorResponse(.error(.badRequest, code: "missing_body", message: "a JSON request body is required")))
+        }
+        do {
+            return .success(try JSONDecoder().decode(T.self, from: Data(request.body)))
+        } catch let error as DecodingError {
+            return .failure(ErrorResponse(describe(error)))
+        } catch {
+            return .failure(ErrorResponse(.error(.badRequest, code: "invalid_json", message: "the body is not valid JSON")))
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> HTTPResponse {
+        func path(_ codingPath: [any CodingKey]) -> String {
+            codingPath.map { key in key.intValue.map { "[\($0)]" } ?? ".\(key.stringValue)" }
+                .joined().trimmingPrefix(".").description
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            let field = path(context.codingPath + [key])
+            return .error(.badRequest, code: "missing_field", message: "\(field) is required", field: field)
+        case .typeMismatch(let type, let context):
+            let field = path(context.codingPath)
+            return .error(.badRequest, code: "invalid_field", message: "\(field) must be of type \(type)", field: field)
+        case .valueNotFound(let type, let context):
+            let field = path(context.codingPath)
+            return .error(.badRequest, code: "invalid_field", message: "\(field) must be a \(type), not null", field: field)
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty {
+                return .error(.badRequest, code: "invalid_json", message: "the body is not valid JSON")
+            }
+            let field = path(context.codingPath)
+            return .error(.badRequest, code: "invalid_field", message: "\(field): \(context.debugDescription)", field: field)
+        @unknown default:
+            return .error(.badRequest, code: "invalid_json", message: "the body could not be decoded")
+        }
+    }
+}
+
+/// An error response carried through `Result`.
+struct ErrorResponse: Error {
+    let response: HTTPResponse
+    init(_ response: HTTPResponse) { self.response = response }
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# test.sh: the whole test suite against real servers, on a fresh machine or a used one.
+# Installs what is missing (scripts/setup.sh --test), starts redis-server and PostgreSQL on
+# loopback (scripts/services.sh), builds, runs `swift test`, and stops the servers again.
+# Extra arguments go to `swift test` (for example: scripts/test.sh --filter HTTPParser).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="/opt/swift/usr/bin:$PATH"
+
+scripts/setup.sh --test
+trap 'scripts/services.sh stop' EXIT
+scripts/services.sh start
+eval "$(scripts/services.sh env)"
+
+swift build --build-tests 2>&1 | grep -vE "^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Linking|Write|Build|Planning)" || true
+set -o pipefail
+swift build --build-tests >/dev/null  # fails the script if the build failed
+swift test --skip-build "$@"
