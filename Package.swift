@@ -74,7 +74,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        .testTarget(name: "QuiverHTTPTests", dependencies: ["QuiverHTTP"], swiftSettings: swiftSettings),
+        .testTarget(name: "QuiverHTTPTests", dependencies: ["QuiverHTTP", "CZlib"], swiftSettings: swiftSettings),
         .testTarget(name: "QuiverStoreTests", dependencies: ["QuiverStore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "QuiverServerTests",

@@ -38,19 +38,8 @@ public struct FeatureStreamSpec: Hashable, Sendable, Codable {
         WindowGeometry(window: windows[index], bucketCount: bucketsPerWindow)
     }
 
-    var ringColumns: WindowColumns? {
-        var columns: WindowColumns = []
-        var needed = false
-        for a in aggregations {
-            switch a {
-            case .count, .rate: needed = true
-            case .sum, .mean: needed = true; columns.insert(.sum)
-            case .min: needed = true; columns.insert(.min)
-            case .max: needed = true; columns.insert(.max)
-            default: break
-            }
-        }
-        return needed ? columns : nil
+    var needsBuckets: Bool {
+        aggregations.contains { [.count, .rate, .sum, .mean, .min, .max].contains($0) }
     }
 
     var horizon: Double { Double(windows.map(\.seconds).max() ?? 0) }
@@ -69,8 +58,8 @@ public struct FeatureAccumulator: Hashable, Sendable, Codable {
 
     /// An empty accumulator for `spec`.
     public init(spec: FeatureStreamSpec) {
-        if let columns = spec.ringColumns {
-            rings = spec.windows.indices.map { WindowedStats(geometry: spec.geometry($0), columns: columns) }
+        if spec.needsBuckets {
+            rings = spec.windows.indices.map { WindowedStats(geometry: spec.geometry($0)) }
         }
         if spec.distinctCap > 0 { distinct = DistinctTracker(cap: spec.distinctCap) }
         if spec.lastN > 0 { recent = RecentItems(limit: spec.lastN) }
@@ -129,12 +118,11 @@ public struct FeatureAccumulator: Hashable, Sendable, Codable {
     /// Upper bound of `estimatedBytes` for `spec` (distinct and last-N full).
     public static func maxBytes(spec: FeatureStreamSpec) -> Int {
         var bytes = 96
-        if let columns = spec.ringColumns {
-            let perBucket = 12 + 8 * [WindowColumns.sum, .min, .max].filter { columns.contains($0) }.count
-            bytes += spec.windows.indices.reduce(0) { $0 + spec.geometry($1).bucketCount * perBucket + 160 }
+        if spec.needsBuckets {
+            bytes += spec.windows.indices.reduce(0) { $0 + WindowedStats.maxBytes(spec.geometry($1)) }
         }
         if spec.distinctCap > 0 { bytes += 64 + 2 * spec.distinctCap * 24 }
-        if spec.lastN > 0 { bytes += 32 + spec.lastN * (32 + 64) }
+        if spec.lastN > 0 { bytes += 32 + 2 * spec.lastN * 32 + spec.lastN * EventLimits().maxIdentifierBytes }
         if spec.aggregations.contains(.decayedCount) { bytes += spec.windows.count * 16 }
         return bytes
     }

@@ -38,8 +38,8 @@ struct EventRoute: Sendable {
     var global: [Int] = []
 }
 
-/// A compiled, immutable definition set. Shared by reference-counted arrays; cheap to copy.
-public struct FeatureSchema: Sendable {
+/// A compiled, immutable definition set, shared by reference between shards.
+public final class FeatureSchema: Sendable {
     /// The definition set this schema was compiled from.
     public let definitions: FeatureDefinitionSet
     /// Increases with every load or rollback; state carries the generation it was migrated to.

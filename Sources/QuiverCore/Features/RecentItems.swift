@@ -32,5 +32,7 @@ public struct RecentItems: Hashable, Sendable, Codable {
     }
 
     /// Approximate heap bytes held.
-    public var estimatedBytes: Int { 32 + entries.capacity * 32 }
+    public var estimatedBytes: Int {
+        entries.reduce(32 + entries.capacity * 32) { $0 + ($1.itemID.utf8.count > 15 ? $1.itemID.utf8.count : 0) }
+    }
 }

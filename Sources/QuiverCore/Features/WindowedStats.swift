@@ -1,10 +1,12 @@
-// WindowedStats: a time-bucketed ring buffer holding count, sum, min and max of one event stream
-// over one sliding window. Design: the window of length W is cut into B buckets of width
-// ceil(W / B) seconds; an event lands in bucket floor(t / width) and slot bucket mod B. Each slot
-// remembers its bucket index, so no "advance" step exists: a slot holding an older bucket is reset
-// on write and ignored on read. Invariant: at query time `now`, exactly the events whose bucket is
-// in (bucket(now) - B, bucket(now)] are counted; an event older than the data already in its slot
-// (a late event outside the window) is dropped by this window only. Writes are O(1), reads O(B).
+// WindowedStats: count, sum, min and max of one event stream over one sliding window, kept as a
+// sparse, time-ordered list of buckets. Design: the window of length W is cut into B buckets of
+// width ceil(W / B) seconds; an event lands in bucket floor(t / width). Unlike a dense ring of B
+// slots, only non-empty buckets are stored, so the many quiet users cost a few entries and a busy
+// one at most B (the same bound as a ring). In-order events touch the last bucket (O(1)); expired
+// buckets are dropped from the front on append. Invariant: at query time `now`, exactly the events
+// whose bucket is in (bucket(now) - B, bucket(now)] are counted, for any `now` at or after the
+// newest event; a late event older than the window of the newest event is dropped by this window
+// only (long-lived state such as decayed counters still takes it). Reads are O(buckets held).
 
 /// Bucket geometry of one window: width and number of buckets.
 public struct WindowGeometry: Hashable, Sendable, Codable {
@@ -59,59 +61,57 @@ public struct WindowSummary: Hashable, Sendable {
     public var mean: Double { count > 0 ? sum / count : 0 }
 }
 
-/// Which columns a `WindowedStats` keeps besides the count.
-public struct WindowColumns: OptionSet, Hashable, Sendable, Codable {
-    public let rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
-    /// Sum of values (needed by sum and mean).
-    public static let sum = WindowColumns(rawValue: 1)
-    /// Minimum value.
-    public static let min = WindowColumns(rawValue: 2)
-    /// Maximum value.
-    public static let max = WindowColumns(rawValue: 4)
-}
-
-/// A ring of time buckets for one window of one stream. Only the requested columns are stored.
+/// The non-empty buckets of one window of one stream, oldest first. Only buckets inside the
+/// window of the newest event are kept, so a quiet key holds a few entries and a busy one at most
+/// `bucketCount`.
 public struct WindowedStats: Hashable, Sendable, Codable {
-    /// Geometry of the buckets.
-    public let geometry: WindowGeometry
-    private var epochs: [Int64]
-    private var counts: [UInt32]
-    private var sums: [Double]
-    private var mins: [Double]
-    private var maxs: [Double]
-
-    /// Creates an empty ring keeping `columns` besides the count.
-    public init(geometry: WindowGeometry, columns: WindowColumns) {
-        self.geometry = geometry
-        let n = geometry.bucketCount
-        epochs = Array(repeating: Int64.min, count: n)
-        counts = Array(repeating: 0, count: n)
-        sums = columns.contains(.sum) ? Array(repeating: 0, count: n) : []
-        mins = columns.contains(.min) ? Array(repeating: .infinity, count: n) : []
-        maxs = columns.contains(.max) ? Array(repeating: -.infinity, count: n) : []
+    /// One non-empty bucket.
+    struct Bucket: Hashable, Sendable, Codable {
+        var index: Int64
+        var count: Double
+        var sum: Double
+        var min: Double
+        var max: Double
     }
 
-    /// Adds one event. Returns `false` when the event is older than the data in its slot and so
-    /// outside this window for any query at or after the newest event seen.
+    /// Geometry of the buckets.
+    public let geometry: WindowGeometry
+    private var buckets: [Bucket] = []
+
+    /// Creates an empty window.
+    public init(geometry: WindowGeometry) {
+        self.geometry = geometry
+    }
+
+    /// Adds one event. Returns `false` when the event is older than the window of the newest
+    /// event seen, and so outside this window for any query at or after that event.
     @discardableResult
     public mutating func add(time: Double, value: Double) -> Bool {
         let b = geometry.bucket(of: time)
-        var slot = Int(b % Int64(geometry.bucketCount))
-        if slot < 0 { slot += geometry.bucketCount }
-        let held = epochs[slot]
-        if held != b {
-            if held > b { return false }
-            epochs[slot] = b
-            counts[slot] = 0
-            if !sums.isEmpty { sums[slot] = 0 }
-            if !mins.isEmpty { mins[slot] = .infinity }
-            if !maxs.isEmpty { maxs[slot] = -.infinity }
+        let n = buckets.count
+        if n > 0, buckets[n - 1].index == b {
+            buckets[n - 1].absorb(value)
+            return true
         }
-        counts[slot] &+= 1
-        if !sums.isEmpty { sums[slot] += value }
-        if !mins.isEmpty, value < mins[slot] { mins[slot] = value }
-        if !maxs.isEmpty, value > maxs[slot] { maxs[slot] = value }
+        if n == 0 || buckets[n - 1].index < b {
+            buckets.append(Bucket(index: b, count: 1, sum: value, min: value, max: value))
+            let low = b - Int64(geometry.bucketCount)
+            if buckets[0].index <= low {
+                var expired = 1
+                while expired < buckets.count, buckets[expired].index <= low { expired += 1 }
+                buckets.removeFirst(expired)
+            }
+            return true
+        }
+        // A late event: it lands in its own bucket if that is still inside the window.
+        guard b > buckets[n - 1].index - Int64(geometry.bucketCount) else { return false }
+        var i = n - 1
+        while i > 0, buckets[i - 1].index >= b { i -= 1 }
+        if buckets[i].index == b {
+            buckets[i].absorb(value)
+        } else {
+            buckets.insert(Bucket(index: b, count: 1, sum: value, min: value, max: value), at: i)
+        }
         return true
     }
 
@@ -120,20 +120,33 @@ public struct WindowedStats: Hashable, Sendable, Codable {
         var result = WindowSummary()
         let nowBucket = geometry.bucket(of: now)
         let low = nowBucket - Int64(geometry.bucketCount)
-        let hasSum = !sums.isEmpty, hasMin = !mins.isEmpty, hasMax = !maxs.isEmpty
-        for slot in 0..<epochs.count {
-            let e = epochs[slot]
-            guard e > low, e <= nowBucket else { continue }
-            result.count += Double(counts[slot])
-            if hasSum { result.sum += sums[slot] }
-            if hasMin, mins[slot] < result.min { result.min = mins[slot] }
-            if hasMax, maxs[slot] > result.max { result.max = maxs[slot] }
+        for bucket in buckets.reversed() {
+            if bucket.index > nowBucket { continue }
+            if bucket.index <= low { break }
+            result.count += bucket.count
+            result.sum += bucket.sum
+            if bucket.min < result.min { result.min = bucket.min }
+            if bucket.max > result.max { result.max = bucket.max }
         }
         return result
     }
 
+    /// Number of buckets held.
+    public var bucketsHeld: Int { buckets.count }
+
     /// Approximate heap bytes held.
-    public var estimatedBytes: Int {
-        epochs.count * 8 + counts.count * 4 + (sums.count + mins.count + maxs.count) * 8 + 5 * 32
+    public var estimatedBytes: Int { 48 + buckets.capacity * 40 }
+
+    /// Upper bound of `estimatedBytes` (every bucket of the window non-empty, array growth slack).
+    public static func maxBytes(_ geometry: WindowGeometry) -> Int { 48 + 2 * geometry.bucketCount * 40 }
+}
+
+extension WindowedStats.Bucket {
+    @inline(__always)
+    mutating func absorb(_ value: Double) {
+        count += 1
+        sum += value
+        if value < min { min = value }
+        if value > max { max = value }
     }
 }

@@ -23,6 +23,18 @@ public struct SeededRandom: RandomNumberGenerator, Sendable, Hashable {
         if s0 | s1 | s2 | s3 == 0 { s0 = 0x9E37_79B9_7F4A_7C15 }
     }
 
+    /// Restores a generator from `stateWords` (exact continuation of a saved stream).
+    public init?(stateWords: [UInt64]) {
+        guard stateWords.count == 4, stateWords.contains(where: { $0 != 0 }) else { return nil }
+        s0 = stateWords[0]
+        s1 = stateWords[1]
+        s2 = stateWords[2]
+        s3 = stateWords[3]
+    }
+
+    /// The four state words, for snapshots.
+    public var stateWords: [UInt64] { [s0, s1, s2, s3] }
+
     /// One SplitMix64 step; also useful on its own as a 64-bit mixing (hash finaliser) function.
     @inlinable
     public static func splitMix64(_ state: inout UInt64) -> UInt64 {

@@ -52,6 +52,9 @@ extension HTTPRequestParser {
             }
         }
         let b = UnsafeBufferPointer(rebasing: buffer[skipped...])
+        if scanned == 0 && b.count == 1 && b[0] == CR {
+            return .incomplete(scanned: 0, skipped: skipped)  // maybe the start of another blank line
+        }
         var i = scanned
         while let lf = indexOfLF(b, from: i) {
             guard lf > 0, b[lf - 1] == CR else { return .failure(.bad("bare LF in request head")) }

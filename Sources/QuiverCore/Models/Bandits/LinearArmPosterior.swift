@@ -118,10 +118,13 @@ public struct LinearThetaSampler: Sendable {
         var z = [Double](repeating: 0, count: d)
         for i in 0..<d { z[i] = generator.nextGaussian() }
         var out = mean
-        for i in 0..<d {
-            var s = 0.0
-            for k in 0...i { s += lower[i * d + k] * z[k] }
-            out[i] += scale * s
+        lower.withUnsafeBufferPointer { l in
+            z.withUnsafeBufferPointer { z in
+                for i in 0..<d {
+                    out[i] += scale * DenseLinearAlgebra.dot(UnsafeBufferPointer(rebasing: l[(i * d)..<(i * d + i + 1)]),
+                                                             UnsafeBufferPointer(rebasing: z[0..<(i + 1)]))
+                }
+            }
         }
         return out
     }

@@ -53,8 +53,30 @@ public struct LinearThompsonSampling: BanditPolicy {
     public func score<G: RandomNumberGenerator>(
         _ candidates: [ScoringCandidate], context: ScoringContext, using generator: inout G
     ) -> [Double] {
-        let p = prepare(candidates, context: context)
-        return Self.drawScores(xs: p.xs, samplerIndex: p.samplerIndex, samplers: p.samplers, using: &generator)
+        // One theta draw per distinct posterior; x is built in one reused buffer (no per-candidate
+        // allocation), so a shared model costs one Cholesky plus O(d) per candidate.
+        var thetas: [String: [Double]] = [:]
+        var sharedTheta: [Double]? = nil
+        if state.sharing == .shared {
+            sharedTheta = state.sharedArm.thetaSampler(scale: explorationScale).draw(using: &generator)
+        }
+        var x: [Double] = []
+        var scores: [Double] = []
+        scores.reserveCapacity(candidates.count)
+        for c in candidates {
+            let theta: [Double]
+            if let sharedTheta {
+                theta = sharedTheta
+            } else if let t = thetas[c.itemId] {
+                theta = t
+            } else {
+                theta = state.posterior(for: c.itemId).thetaSampler(scale: explorationScale).draw(using: &generator)
+                thetas[c.itemId] = theta
+            }
+            state.fill(&x, context: context, candidate: c)
+            scores.append(DenseLinearAlgebra.dot(theta, x))
+        }
+        return scores
     }
 
     public func choiceProbabilities<G: RandomNumberGenerator>(

@@ -31,6 +31,7 @@ public enum DenseLinearAlgebra {
     }
 
     /// `x^T M x` for a symmetric `d x d` matrix `m`, reading only its upper triangle (d^2/2 FMAs).
+    /// Four independent accumulators per row keep the loop throughput-bound, not latency-bound.
     @inlinable
     public static func symmetricQuadraticForm(
         _ m: UnsafeBufferPointer<Double>, _ x: UnsafeBufferPointer<Double>, dimension d: Int
@@ -40,13 +41,20 @@ public enum DenseLinearAlgebra {
             let xi = x[i]
             if xi == 0 { continue }
             let row = i * d
-            var offDiagonal = 0.0
+            var a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0
             var j = i + 1
+            while j + 4 <= d {
+                a0 += m[row + j] * x[j]
+                a1 += m[row + j + 1] * x[j + 1]
+                a2 += m[row + j + 2] * x[j + 2]
+                a3 += m[row + j + 3] * x[j + 3]
+                j += 4
+            }
             while j < d {
-                offDiagonal += m[row + j] * x[j]
+                a0 += m[row + j] * x[j]
                 j += 1
             }
-            total += xi * (m[row + i] * xi + 2 * offDiagonal)
+            total += xi * (m[row + i] * xi + 2 * ((a0 + a1) + (a2 + a3)))
         }
         return total
     }
@@ -65,19 +73,26 @@ public enum DenseLinearAlgebra {
     /// Lower-triangular `L` with `L L^T = m`, or nil if `m` is not positive definite.
     public static func choleskyLower(_ m: [Double], dimension d: Int) -> [Double]? {
         var l = [Double](repeating: 0, count: d * d)
-        for i in 0..<d {
-            for j in 0...i {
-                var sum = m[i * d + j]
-                for k in 0..<j { sum -= l[i * d + k] * l[j * d + k] }
-                if i == j {
-                    guard sum > 0 else { return nil }
-                    l[i * d + i] = sum.squareRoot()
-                } else {
-                    l[i * d + j] = sum / l[j * d + j]
+        let ok = l.withUnsafeMutableBufferPointer { l -> Bool in
+            m.withUnsafeBufferPointer { m -> Bool in
+                for i in 0..<d {
+                    for j in 0...i {
+                        // sum_k<j L[i,k] L[j,k]: rows i and j of L, contiguous.
+                        let dotIJ = dot(UnsafeBufferPointer(rebasing: l[(i * d)..<(i * d + j)]),
+                                        UnsafeBufferPointer(rebasing: l[(j * d)..<(j * d + j)]))
+                        let sum = m[i * d + j] - dotIJ
+                        if i == j {
+                            guard sum > 0 else { return false }
+                            l[i * d + i] = sum.squareRoot()
+                        } else {
+                            l[i * d + j] = sum / l[j * d + j]
+                        }
+                    }
                 }
+                return true
             }
         }
-        return l
+        return ok ? l : nil
     }
 
     /// Inverse by Gauss–Jordan elimination with partial pivoting, or nil if singular.

@@ -76,7 +76,20 @@ public struct FTRLProximal: ScoringModel {
     public mutating func update(_ feedback: ModelFeedback) {
         let c = encoder.contextSide(feedback.context)
         let i = encoder.itemSide(feedback.candidate)
-        let p = Self.sigmoid(margin(c, i))
+        // Hash the terms once; the margin and the step both walk this list.
+        var indices: [Int] = []
+        var values: [Double] = []
+        indices.reserveCapacity(64)
+        values.reserveCapacity(64)
+        encoder.forEachTerm(c, i) { index, value, _, _, _ in
+            indices.append(index)
+            values.append(value)
+        }
+        var m = 0.0
+        weights.withUnsafeBufferPointer { w in
+            for k in indices.indices { m += w[indices[k]] * values[k] }
+        }
+        let p = Self.sigmoid(m)
         let y = min(1, max(0, feedback.reward))
         cumulativeLogLoss -= y * log(max(p, 1e-15)) + (1 - y) * log(max(1 - p, 1e-15))
         let residual = p - y
@@ -84,16 +97,17 @@ public struct FTRLProximal: ScoringModel {
         z.withUnsafeMutableBufferPointer { z in
             n.withUnsafeMutableBufferPointer { n in
                 weights.withUnsafeMutableBufferPointer { w in
-                    encoder.forEachTerm(c, i) { index, value, _, _, _ in
-                        let g = residual * value
+                    for k in indices.indices {
+                        let index = indices[k]
+                        let g = residual * values[k]
                         let ni = n[index]
-                        let sigma = ((ni + g * g).squareRoot() - ni.squareRoot()) / alpha
-                        z[index] += g - sigma * w[index]
-                        n[index] = ni + g * g
-                        let zi = z[index]
-                        w[index] = abs(zi) <= l1
-                            ? 0
-                            : -(zi - (zi < 0 ? -l1 : l1)) / ((beta + n[index].squareRoot()) / alpha + l2)
+                        let nNew = ni + g * g
+                        let sqrtNew = nNew.squareRoot()
+                        let sigma = (sqrtNew - ni.squareRoot()) / alpha
+                        let zi = z[index] + g - sigma * w[index]
+                        z[index] = zi
+                        n[index] = nNew
+                        w[index] = abs(zi) <= l1 ? 0 : -(zi - (zi < 0 ? -l1 : l1)) / ((beta + sqrtNew) / alpha + l2)
                     }
                 }
             }

@@ -31,12 +31,21 @@ public struct HashedCrossEncoder: Sendable, Hashable {
     public let bits: Int
     public let spec: HashedCrossSpec
     let mask: UInt64
+    /// Hashes of dense positions 0..<128, computed once (dense ids are hashed on every request).
+    let denseIdHashes: [UInt64]
 
     public init(bits: Int = 20, spec: HashedCrossSpec = HashedCrossSpec()) {
         precondition((4...30).contains(bits), "bits must be in 4...30")
         self.bits = bits
         self.spec = spec
         mask = (1 << UInt64(bits)) - 1
+        denseIdHashes = (0..<128).map { Self.hash(String($0), namespace: 3) }
+    }
+
+    public static func == (a: HashedCrossEncoder, b: HashedCrossEncoder) -> Bool { a.bits == b.bits && a.spec == b.spec }
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(bits)
+        hasher.combine(spec)
     }
 
     /// FNV-1a of `namespace` then `text`, finalised by SplitMix64.
@@ -76,7 +85,7 @@ public struct HashedCrossEncoder: Sendable, Hashable {
         ContextSide(user: Self.hash(context.userId, namespace: 1),
                     tokens: context.tokens.map { Self.hash($0, namespace: 2) },
                     dense: context.dense,
-                    denseIds: context.dense.indices.map { Self.hash(String($0), namespace: 3) })
+                    denseIds: context.dense.indices.map { $0 < denseIdHashes.count ? denseIdHashes[$0] : Self.hash(String($0), namespace: 3) })
     }
 
     public func itemSide(_ candidate: ScoringCandidate) -> ItemSide {
