@@ -67,6 +67,74 @@ import Testing
         #expect(explanation.contributions.contains { $0.name == "confidence_bonus" })
     }
 
+    @Test func sharedLinUCBFastPathMatchesTheGenericScore() {
+        var model = LinUCB(dimension: 7, alpha: 0.7, vectorMap: .contextAndItem, sharing: .shared)
+        var g = SeededRandom(seed: 21)
+        let items = (0..<20).map { i in ScoringCandidate(itemId: "i\(i)", dense: (0..<4).map { _ in g.nextGaussian() }) }
+        for _ in 0..<200 {
+            let ctx = ScoringContext(userId: "u", dense: (0..<3).map { _ in g.nextGaussian() })
+            model.update(ModelFeedback(context: ctx, candidate: items[Int(g.next() % 20)], reward: g.nextGaussian()))
+        }
+        let ctx = ScoringContext(userId: "u", dense: [0.3, -1, 2])
+        let fast = model.score(items, context: ctx)
+        for (i, item) in items.enumerated() {
+            #expect(abs(fast[i] - model.explain(item, context: ctx).score) < 1e-9)
+        }
+    }
+
+    @Test func hybridLinUCBEqualsRidgeRegressionOnTheJointFeatures() throws {
+        // Hybrid LinUCB is ridge regression on phi = [z ; x placed in arm a's block]: mean and bonus
+        // must equal the direct solution with the joint (k + K d) x (k + K d) matrix.
+        let (k, d, arms) = (2, 2, 3)
+        var model = HybridLinUCB(sharedDimension: k, armDimension: d, alpha: 0.8, regularization: 1.5,
+                                 sharedMap: .crossed, armMap: .context)
+        let n = k + arms * d
+        var a = [Double](repeating: 0, count: n * n)
+        for i in 0..<n { a[i * n + i] = 1.5 }
+        var b = [Double](repeating: 0, count: n)
+        var g = SeededRandom(seed: 77)
+        func phi(_ ctx: [Double], _ item: [Double], arm: Int) -> [Double] {
+            var v = [Double](repeating: 0, count: n)
+            v[0] = ctx[0] * item[0]; v[1] = ctx[1] * item[0]   // z = context (outer) item
+            v[k + arm * d] = ctx[0]; v[k + arm * d + 1] = ctx[1]
+            return v
+        }
+        let items = (0..<arms).map { ScoringCandidate(itemId: "a\($0)", dense: [g.nextGaussian()]) }
+        for _ in 0..<60 {
+            let ctx = [g.nextGaussian(), g.nextGaussian()]
+            let arm = Int(g.next() % UInt64(arms))
+            let r = g.nextGaussian()
+            model.update(ModelFeedback(context: ScoringContext(userId: "u", dense: ctx), candidate: items[arm], reward: r))
+            let f = phi(ctx, items[arm].dense, arm: arm)
+            for i in 0..<n {
+                b[i] += r * f[i]
+                for j in 0..<n { a[i * n + j] += f[i] * f[j] }
+            }
+        }
+        let inverse = try #require(DenseLinearAlgebra.inverse(a, dimension: n))
+        let theta = (0..<n).map { i in (0..<n).reduce(0.0) { $0 + inverse[i * n + $1] * b[$1] } }
+        let ctx = [0.4, -1.2]
+        for arm in 0..<arms {
+            let f = phi(ctx, items[arm].dense, arm: arm)
+            let mean = DenseLinearAlgebra.dot(theta, f)
+            let variance = (0..<n).reduce(0.0) { acc, i in acc + f[i] * (0..<n).reduce(0.0) { $0 + inverse[i * n + $1] * f[$1] } }
+            let e = model.explain(items[arm], context: ScoringContext(userId: "u", dense: ctx))
+            let parts = Dictionary(uniqueKeysWithValues: e.contributions.map { ($0.name, $0.value) })
+            #expect(abs(parts["shared z.beta"]! + parts["arm x.theta"]! - mean) < 1e-9)
+            #expect(abs(parts["confidence_bonus"]! - 0.8 * variance.squareRoot()) < 1e-9)
+        }
+    }
+
+    @Test func hybridLinUCBBeatsEpsilonGreedyWithSublinearRegret() {
+        let env = SyntheticContextualBandit(arms: 5, dimension: 6, noise: 0.3, seed: 42)
+        var hybrid = HybridLinUCB(sharedDimension: 6, armDimension: 6, alpha: 0.5, sharedMap: .context, armMap: .context)
+        var greedy = EpsilonGreedy()
+        let regret = env.run(&hybrid, steps: 1_500, seed: 99)
+        let greedyRegret = env.run(&greedy, steps: 1_500, seed: 99)
+        #expect(regret.reduce(0, +) < greedyRegret.reduce(0, +))
+        #expect(regret[750...].reduce(0, +) < 0.5 * regret[..<750].reduce(0, +))
+    }
+
     static func trainedPolicies() -> [any BanditPolicy] {
         let env = SyntheticContextualBandit(arms: 4, dimension: 3, noise: 0.1, seed: 5)
         var eg = EpsilonGreedy()

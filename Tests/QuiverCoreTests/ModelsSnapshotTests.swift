@@ -44,6 +44,7 @@ import Testing
     @Test func sharedLinearThompsonRoundTrips() throws {
         try expectRoundTrip(LinearThompsonSampling(dimension: 9, vectorMap: .crossed, sharing: .shared))
     }
+    @Test func hybridLinUCBRoundTrips() throws { try expectRoundTrip(HybridLinUCB(sharedDimension: 9, armDimension: 3)) }
     @Test func ftrlRoundTrips() throws { try expectRoundTrip(FTRLProximal(encoder: HashedCrossEncoder(bits: 14))) }
     @Test func popularityRoundTrips() throws { try expectRoundTrip(DecayedPopularity(halfLife: 3_600)) }
     @Test func coVisitationRoundTrips() throws { try expectRoundTrip(ItemCoVisitation(historyLength: 5)) }

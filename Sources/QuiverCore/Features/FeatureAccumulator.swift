@@ -5,8 +5,9 @@
 // made from (the spec is passed in, not stored, to keep per-key memory small).
 
 /// Identity and shape of one stream's state. Definitions with equal specs share state, which is
-/// what keeps state across a version change or a rollback.
-public struct FeatureStreamSpec: Hashable, Sendable, Codable {
+/// what keeps state across a version change or a rollback. A class so that the hot path passes one
+/// reference instead of retaining each array.
+public final class FeatureStreamSpec: Hashable, Sendable {
     /// What the state is keyed by.
     public let key: FeatureKeyKind
     /// Source event types, sorted; empty means every type.
@@ -31,23 +32,52 @@ public struct FeatureStreamSpec: Hashable, Sendable, Codable {
         self.bucketsPerWindow = bucketsPerWindow
         distinctCap = d.aggregations.contains(.distinct) ? (d.distinctCap ?? 256) : 0
         lastN = d.aggregations.contains(.lastN) ? (d.lastN ?? 20) : 0
+        geometries = d.windows.map { WindowGeometry(window: $0, bucketCount: bucketsPerWindow) }
+        horizon = Double(d.windows.map(\.seconds).max() ?? 0)
+        needsBuckets = d.aggregations.contains { [.count, .rate, .sum, .mean, .min, .max].contains($0) }
     }
+
+    public static func == (a: FeatureStreamSpec, b: FeatureStreamSpec) -> Bool {
+        a.key == b.key && a.eventTypes == b.eventTypes && a.windows == b.windows && a.aggregations == b.aggregations
+            && a.bucketsPerWindow == b.bucketsPerWindow && a.distinctCap == b.distinctCap && a.lastN == b.lastN
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(key)
+        hasher.combine(eventTypes)
+        hasher.combine(windows)
+        hasher.combine(aggregations)
+        hasher.combine(bucketsPerWindow)
+        hasher.combine(distinctCap)
+        hasher.combine(lastN)
+    }
+
+    /// Geometry of every window, in window order.
+    public let geometries: [WindowGeometry]
 
     /// Geometry of window `index`.
-    public func geometry(_ index: Int) -> WindowGeometry {
-        WindowGeometry(window: windows[index], bucketCount: bucketsPerWindow)
-    }
+    public func geometry(_ index: Int) -> WindowGeometry { geometries[index] }
 
-    var needsBuckets: Bool {
-        aggregations.contains { [.count, .rate, .sum, .mean, .min, .max].contains($0) }
-    }
-
-    var horizon: Double { Double(windows.map(\.seconds).max() ?? 0) }
+    /// Whether count/sum/mean/rate/min/max need window buckets.
+    let needsBuckets: Bool
+    /// Longest window in seconds.
+    let horizon: Double
 }
 
 /// The aggregation state of one stream for one key.
 public struct FeatureAccumulator: Hashable, Sendable, Codable {
-    var rings: [WindowedStats] = []
+    /// Adds an event to `slot`, creating the accumulator on first use, without copying it.
+    @inline(__always)
+    static func add(to slot: inout FeatureAccumulator?, time: Double, value: Double, party: String?,
+                    partyHash: UInt64, spec: FeatureStreamSpec) {
+        if slot?.add(time: time, value: value, party: party, partyHash: partyHash, spec: spec) == nil {
+            var fresh = FeatureAccumulator(spec: spec)
+            fresh.add(time: time, value: value, party: party, partyHash: partyHash, spec: spec)
+            slot = fresh
+        }
+    }
+
+    var buckets: WindowBucketStore?
     var distinct: DistinctTracker?
     var recent: RecentItems?
     var decayed: [DecayedCounter] = []
@@ -59,7 +89,7 @@ public struct FeatureAccumulator: Hashable, Sendable, Codable {
     /// An empty accumulator for `spec`.
     public init(spec: FeatureStreamSpec) {
         if spec.needsBuckets {
-            rings = spec.windows.indices.map { WindowedStats(geometry: spec.geometry($0)) }
+            buckets = WindowBucketStore(windowCount: spec.windows.count)
         }
         if spec.distinctCap > 0 { distinct = DistinctTracker(cap: spec.distinctCap) }
         if spec.lastN > 0 { recent = RecentItems(limit: spec.lastN) }
@@ -76,20 +106,21 @@ public struct FeatureAccumulator: Hashable, Sendable, Codable {
     ///   - partyHash: `FeatureHash.fnv1a(party)`.
     @inline(__always)
     public mutating func add(time: Double, value: Double, party: String?, partyHash: UInt64, spec: FeatureStreamSpec) {
-        for i in rings.indices { rings[i].add(time: time, value: value) }
+        // Optional chaining mutates in place; `x != nil` would copy the wrapped value first.
+        buckets?.add(time: time, value: value, geometries: spec.geometries)
         if let party {
-            if distinct != nil { distinct!.insert(partyHash, time: time, horizon: spec.horizon) }
-            if recent != nil { recent!.insert(itemID: party, time: time) }
+            distinct?.insert(partyHash, time: time, horizon: spec.horizon)
+            recent?.insert(itemID: party, time: time)
         }
         for i in decayed.indices { decayed[i].add(at: time) }
         if time > newest { newest = time }
         lifetimeCount += 1
     }
 
-    /// Summary of window `index` at `now` (empty if no ring is kept).
+    /// Summary of window `index` at `now` (empty if no buckets are kept).
     @inline(__always)
-    public func summary(window index: Int, at now: Double) -> WindowSummary {
-        rings.isEmpty ? WindowSummary() : rings[index].summary(at: now)
+    public func summary(window index: Int, spec: FeatureStreamSpec, at now: Double) -> WindowSummary {
+        buckets?.summary(window: index, geometries: spec.geometries, at: now) ?? WindowSummary()
     }
 
     /// Distinct items in window `index` at `now`.
@@ -108,7 +139,7 @@ public struct FeatureAccumulator: Hashable, Sendable, Codable {
     /// Approximate heap bytes held.
     public var estimatedBytes: Int {
         var bytes = 96
-        for ring in rings { bytes += ring.estimatedBytes }
+        bytes += buckets?.estimatedBytes ?? 0
         bytes += distinct?.estimatedBytes ?? 0
         bytes += recent?.estimatedBytes ?? 0
         bytes += decayed.count * 16
@@ -119,7 +150,7 @@ public struct FeatureAccumulator: Hashable, Sendable, Codable {
     public static func maxBytes(spec: FeatureStreamSpec) -> Int {
         var bytes = 96
         if spec.needsBuckets {
-            bytes += spec.windows.indices.reduce(0) { $0 + WindowedStats.maxBytes(spec.geometry($1)) }
+            bytes += WindowBucketStore.maxBytes(spec.geometries)
         }
         if spec.distinctCap > 0 { bytes += 64 + 2 * spec.distinctCap * 24 }
         if spec.lastN > 0 { bytes += 32 + 2 * spec.lastN * 32 + spec.lastN * EventLimits().maxIdentifierBytes }

@@ -56,8 +56,8 @@ struct UserFeatureShard: Sendable {
         }
         let specs = schema.specs[FeatureKeyKind.global.index]
         for id in route.global {
-            if global[id] == nil { global[id] = FeatureAccumulator(spec: specs[id]) }
-            global[id]!.add(time: time, value: value, party: userID, partyHash: userHash, spec: specs[id])
+            FeatureAccumulator.add(to: &global[id], time: time, value: value, party: userID, partyHash: userHash,
+                                   spec: specs[id])
         }
     }
 }
@@ -83,8 +83,8 @@ struct ItemFeatureShard: Sendable {
         return Self.update(&items[itemID, default: ItemFeatureState()], schema: schema) { state in
             let specs = schema.specs[FeatureKeyKind.item.index]
             for id in route.item {
-                if state.streams[id] == nil { state.streams[id] = FeatureAccumulator(spec: specs[id]) }
-                state.streams[id]!.add(time: time, value: value, party: userID, partyHash: userHash, spec: specs[id])
+                FeatureAccumulator.add(to: &state.streams[id], time: time, value: value, party: userID,
+                                       partyHash: userHash, spec: specs[id])
             }
             return state.categories
         }

@@ -141,7 +141,7 @@ struct AccumulatorReader: FeatureStreamReading {
 
     func summary(stream: Int, window: Int, at now: Double) -> WindowSummary {
         guard stream < streams.count, let a = streams[stream] else { return WindowSummary() }
-        return a.summary(window: window, at: now)
+        return a.summary(window: window, spec: specs[stream], at: now)
     }
 
     func distinctCount(stream: Int, window: Int, at now: Double) -> Double {
@@ -171,7 +171,8 @@ struct MergedAccumulatorReader: FeatureStreamReading {
 
     func summary(stream: Int, window: Int, at now: Double) -> WindowSummary {
         var s = WindowSummary()
-        each(stream) { s.merge($0.summary(window: window, at: now)) }
+        let spec = specs[stream]
+        each(stream) { s.merge($0.summary(window: window, spec: spec, at: now)) }
         return s
     }
 

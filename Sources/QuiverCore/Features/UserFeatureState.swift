@@ -55,7 +55,7 @@ public struct UserFeatureState: Hashable, Sendable, Codable {
         if streams.count < live.count {
             streams.append(contentsOf: repeatElement(nil, count: live.count - streams.count))
         }
-        for i in streams.indices where streams[i] != nil && !(i < live.count && live[i]) { streams[i] = nil }
+        for i in streams.indices where !(i < live.count && live[i]) { streams[i] = nil }
     }
 
     /// Folds one event in. `categories` are the item's categories from the catalog.
@@ -63,8 +63,8 @@ public struct UserFeatureState: Hashable, Sendable, Codable {
                         route: EventRoute, schema: FeatureSchema) {
         let userSpecs = schema.specs[FeatureKeyKind.user.index]
         for id in route.user {
-            if streams[id] == nil { streams[id] = FeatureAccumulator(spec: userSpecs[id]) }
-            streams[id]!.add(time: time, value: value, party: itemID, partyHash: itemHash, spec: userSpecs[id])
+            FeatureAccumulator.add(to: &streams[id], time: time, value: value, party: itemID, partyHash: itemHash,
+                                   spec: userSpecs[id])
         }
         if !itemCategories.isEmpty {
             let categorySpecs = schema.specs[FeatureKeyKind.userCategory.index]
@@ -74,9 +74,8 @@ public struct UserFeatureState: Hashable, Sendable, Codable {
                 categories[c].affinity.add(at: time)
                 if time > categories[c].lastSeen { categories[c].lastSeen = time }
                 for id in route.category {
-                    if categories[c].streams[id] == nil { categories[c].streams[id] = FeatureAccumulator(spec: categorySpecs[id]) }
-                    categories[c].streams[id]!.add(time: time, value: value, party: itemID, partyHash: itemHash,
-                                                   spec: categorySpecs[id])
+                    FeatureAccumulator.add(to: &categories[c].streams[id], time: time, value: value, party: itemID,
+                                           partyHash: itemHash, spec: categorySpecs[id])
                 }
             }
         }

@@ -1,12 +1,12 @@
-// WindowedStats: count, sum, min and max of one event stream over one sliding window, kept as a
-// sparse, time-ordered list of buckets. Design: the window of length W is cut into B buckets of
-// width ceil(W / B) seconds; an event lands in bucket floor(t / width). Unlike a dense ring of B
-// slots, only non-empty buckets are stored, so the many quiet users cost a few entries and a busy
-// one at most B (the same bound as a ring). In-order events touch the last bucket (O(1)); expired
-// buckets are dropped from the front on append. Invariant: at query time `now`, exactly the events
-// whose bucket is in (bucket(now) - B, bucket(now)] are counted, for any `now` at or after the
-// newest event; a late event older than the window of the newest event is dropped by this window
-// only (long-lived state such as decayed counters still takes it). Reads are O(buckets held).
+// WindowBucketStore and WindowedStats: count, sum, min and max of one event stream over sliding
+// windows, kept as sparse, time-ordered buckets. Design: a window of length W is cut into B buckets
+// of width ceil(W / B) seconds; an event lands in bucket floor(t / width). Unlike a dense ring of B
+// slots, only non-empty buckets are stored (a quiet key costs a few entries, a busy one at most B per
+// window, the ring's bound), and all windows of a stream share one array so an event touches one
+// heap object. In-order events touch the newest bucket; expired buckets are dropped on append.
+// Invariant: at query time `now`, exactly the events whose bucket is in (bucket(now) - B,
+// bucket(now)] are counted, for any `now` at or after the newest event; a late event older than the
+// window of the newest event is dropped by that window only (decayed counters still take it).
 
 /// Bucket geometry of one window: width and number of buckets.
 public struct WindowGeometry: Hashable, Sendable, Codable {
@@ -61,11 +61,13 @@ public struct WindowSummary: Hashable, Sendable {
     public var mean: Double { count > 0 ? sum / count : 0 }
 }
 
-/// The non-empty buckets of one window of one stream, oldest first. Only buckets inside the
-/// window of the newest event are kept, so a quiet key holds a few entries and a busy one at most
-/// `bucketCount`.
-public struct WindowedStats: Hashable, Sendable, Codable {
-    /// One non-empty bucket.
+/// The non-empty buckets of every window of one stream in a single array, so that one event
+/// touches one heap object whatever the number of windows. Layout: slot `w < windowCount` holds the
+/// length of window w's segment (in `index`); the segments follow in window order, each oldest
+/// first. Only buckets inside the window of the newest event are kept, so a quiet key holds a few
+/// entries and a busy one at most `bucketCount` per window.
+public struct WindowBucketStore: Hashable, Sendable, Codable {
+    /// One non-empty bucket (or, in the header slots, a segment length).
     struct Bucket: Hashable, Sendable, Codable {
         var index: Int64
         var count: Double
@@ -74,9 +76,109 @@ public struct WindowedStats: Hashable, Sendable, Codable {
         var max: Double
     }
 
+    private var storage: [Bucket]
+    /// Number of windows (header slots).
+    public let windowCount: Int
+
+    /// Creates an empty store for `windowCount` windows.
+    public init(windowCount: Int) {
+        self.windowCount = windowCount
+        storage = Array(repeating: Bucket(index: 0, count: 0, sum: 0, min: 0, max: 0), count: windowCount)
+    }
+
+    /// Adds one event to every window. `geometries[w]` is window w's geometry. Returns the number
+    /// of windows that took the event (a late event may be too old for the shorter ones).
+    @inline(__always)
+    @discardableResult
+    public mutating func add(time: Double, value: Double, geometries: [WindowGeometry]) -> Int {
+        var start = windowCount
+        var accepted = 0
+        for w in geometries.indices {
+            let length = Int(storage[w].index)
+            let added = add(time: time, value: value, window: w, start: start, length: length, geometry: geometries[w],
+                            accepted: &accepted)
+            start += length + added
+        }
+        return accepted
+    }
+
+    /// Adds to window `w` whose segment is `start..<start+length`; returns the change in length.
+    private mutating func add(time: Double, value: Double, window w: Int, start: Int, length: Int,
+                              geometry g: WindowGeometry, accepted: inout Int) -> Int {
+        let b = g.bucket(of: time)
+        let end = start + length
+        if length > 0, storage[end - 1].index == b {
+            storage[end - 1].absorb(value)
+            accepted += 1
+            return 0
+        }
+        let fresh = Bucket(index: b, count: 1, sum: value, min: value, max: value)
+        if length == 0 || storage[end - 1].index < b {
+            storage.insert(fresh, at: end)
+            let low = b - Int64(g.bucketCount)
+            var expired = 0
+            while expired < length, storage[start + expired].index <= low { expired += 1 }
+            if expired > 0 { storage.removeSubrange(start..<(start + expired)) }
+            storage[w].index = Int64(length + 1 - expired)
+            accepted += 1
+            return 1 - expired
+        }
+        // A late event: it lands in its own bucket if that is still inside the window.
+        guard b > storage[end - 1].index - Int64(g.bucketCount) else { return 0 }
+        accepted += 1
+        var i = end - 1
+        while i > start, storage[i - 1].index >= b { i -= 1 }
+        if storage[i].index == b {
+            storage[i].absorb(value)
+            return 0
+        }
+        storage.insert(fresh, at: i)
+        storage[w].index = Int64(length + 1)
+        return 1
+    }
+
+    /// The summary of window `w` ending at `now`. `geometries` are those passed to `add`.
+    public func summary(window w: Int, geometries: [WindowGeometry], at now: Double) -> WindowSummary {
+        var start = windowCount
+        for header in 0..<w { start += Int(storage[header].index) }
+        return summarize(from: start, length: Int(storage[w].index), geometry: geometries[w], at: now)
+    }
+
+    /// Buckets held across all windows.
+    public var bucketsHeld: Int { storage.count - windowCount }
+
+    /// Approximate heap bytes held.
+    public var estimatedBytes: Int { 32 + storage.capacity * 40 }
+
+    /// Upper bound of `estimatedBytes` (every bucket of every window non-empty, growth slack).
+    public static func maxBytes(_ geometries: [WindowGeometry]) -> Int {
+        32 + 2 * geometries.reduce(1) { $0 + 1 + $1.bucketCount } * 40
+    }
+
+    func summarize(from start: Int, length: Int, geometry: WindowGeometry, at now: Double) -> WindowSummary {
+        var result = WindowSummary()
+        let nowBucket = geometry.bucket(of: now)
+        let low = nowBucket - Int64(geometry.bucketCount)
+        var i = start + length - 1
+        while i >= start {
+            let bucket = storage[i]
+            i -= 1
+            if bucket.index > nowBucket { continue }
+            if bucket.index <= low { break }
+            result.count += bucket.count
+            result.sum += bucket.sum
+            if bucket.min < result.min { result.min = bucket.min }
+            if bucket.max > result.max { result.max = bucket.max }
+        }
+        return result
+    }
+}
+
+/// One sliding window of one stream: a single-window `WindowBucketStore` with its geometry.
+public struct WindowedStats: Hashable, Sendable, Codable {
     /// Geometry of the buckets.
     public let geometry: WindowGeometry
-    private var buckets: [Bucket] = []
+    private var store = WindowBucketStore(windowCount: 1)
 
     /// Creates an empty window.
     public init(geometry: WindowGeometry) {
@@ -87,61 +189,19 @@ public struct WindowedStats: Hashable, Sendable, Codable {
     /// event seen, and so outside this window for any query at or after that event.
     @discardableResult
     public mutating func add(time: Double, value: Double) -> Bool {
-        let b = geometry.bucket(of: time)
-        let n = buckets.count
-        if n > 0, buckets[n - 1].index == b {
-            buckets[n - 1].absorb(value)
-            return true
-        }
-        if n == 0 || buckets[n - 1].index < b {
-            buckets.append(Bucket(index: b, count: 1, sum: value, min: value, max: value))
-            let low = b - Int64(geometry.bucketCount)
-            if buckets[0].index <= low {
-                var expired = 1
-                while expired < buckets.count, buckets[expired].index <= low { expired += 1 }
-                buckets.removeFirst(expired)
-            }
-            return true
-        }
-        // A late event: it lands in its own bucket if that is still inside the window.
-        guard b > buckets[n - 1].index - Int64(geometry.bucketCount) else { return false }
-        var i = n - 1
-        while i > 0, buckets[i - 1].index >= b { i -= 1 }
-        if buckets[i].index == b {
-            buckets[i].absorb(value)
-        } else {
-            buckets.insert(Bucket(index: b, count: 1, sum: value, min: value, max: value), at: i)
-        }
-        return true
+        store.add(time: time, value: value, geometries: [geometry]) == 1
     }
 
     /// The summary of the events inside the window ending at `now`.
     public func summary(at now: Double) -> WindowSummary {
-        var result = WindowSummary()
-        let nowBucket = geometry.bucket(of: now)
-        let low = nowBucket - Int64(geometry.bucketCount)
-        for bucket in buckets.reversed() {
-            if bucket.index > nowBucket { continue }
-            if bucket.index <= low { break }
-            result.count += bucket.count
-            result.sum += bucket.sum
-            if bucket.min < result.min { result.min = bucket.min }
-            if bucket.max > result.max { result.max = bucket.max }
-        }
-        return result
+        store.summary(window: 0, geometries: [geometry], at: now)
     }
 
     /// Number of buckets held.
-    public var bucketsHeld: Int { buckets.count }
-
-    /// Approximate heap bytes held.
-    public var estimatedBytes: Int { 48 + buckets.capacity * 40 }
-
-    /// Upper bound of `estimatedBytes` (every bucket of the window non-empty, array growth slack).
-    public static func maxBytes(_ geometry: WindowGeometry) -> Int { 48 + 2 * geometry.bucketCount * 40 }
+    public var bucketsHeld: Int { store.bucketsHeld }
 }
 
-extension WindowedStats.Bucket {
+extension WindowBucketStore.Bucket {
     @inline(__always)
     mutating func absorb(_ value: Double) {
         count += 1

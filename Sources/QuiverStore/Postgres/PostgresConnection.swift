@@ -40,8 +40,8 @@ public final class PostgresConnection {
         }
         self.connection = connection
         guard PQstatus(connection) == CONNECTION_OK else {
+            // Every stored property is set: throwing runs deinit, which calls PQfinish.
             let message = Self.errorText(connection)
-            PQfinish(connection)
             throw PostgresError(message: "connect: \(message)", sqlState: nil)
         }
         _ = try query("SELECT set_config('statement_timeout', $1, false)", [String(statementTimeoutMs)])

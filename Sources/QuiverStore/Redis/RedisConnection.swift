@@ -85,8 +85,8 @@ public final class RedisConnection {
         }
         self.context = context
         if context.pointee.err != 0 {
+            // Every stored property is set: throwing runs deinit, which calls redisFree.
             let message = Self.errorText(context)
-            redisFree(context)
             throw RedisError(message: "connect to \(endpoint.host):\(endpoint.port): \(message)")
         }
         redisSetTimeout(context, timeout)

@@ -39,6 +39,9 @@ public final class BlockingIOPool: Sendable {
         }
     }
 
+    /// Calls waiting for a thread right now (a gauge for metrics and tests).
+    public var queuedCount: Int { state.withLock { $0.waiting } }
+
     /// Runs `body` on a pool thread and returns its result to the awaiting task.
     public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in

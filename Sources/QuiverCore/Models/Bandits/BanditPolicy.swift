@@ -119,6 +119,7 @@ extension ModelSnapshotWriter {
 }
 
 extension ModelSnapshotReader {
+    /// Reads what `write(_: [String: ArmRewardStatistics])` wrote.
     public mutating func readArms() throws -> [String: ArmRewardStatistics] {
         let n = try readCount(elementSize: 24)
         var arms: [String: ArmRewardStatistics] = [:]

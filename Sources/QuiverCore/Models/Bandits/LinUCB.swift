@@ -27,6 +27,9 @@ public struct LinUCB: BanditPolicy {
     public func score<G: RandomNumberGenerator>(
         _ candidates: [ScoringCandidate], context: ScoringContext, using generator: inout G
     ) -> [Double] {
+        if state.sharing == .shared && state.vectorMap == .contextAndItem && context.dense.count < state.dimension {
+            return scoreSharedSplit(candidates, context: context)
+        }
         var x: [Double] = []
         var scores = [Double]()
         scores.reserveCapacity(candidates.count)
@@ -38,6 +41,49 @@ public struct LinUCB: BanditPolicy {
             scores.append(s)
         }
         return scores
+    }
+
+    /// Shared arm with x = [c; i]: the context block is done once per request.
+    /// x^T M x = c^T M_cc c + 2 i . (M_ic c) + i^T M_ii i, so each candidate costs O(d_i^2 / 2)
+    /// instead of O(d^2 / 2) — same numbers, fewer operations.
+    private func scoreSharedSplit(_ candidates: [ScoringCandidate], context: ScoringContext) -> [Double] {
+        let arm = state.sharedArm
+        let d = state.dimension
+        let dc = context.dense.count
+        let di = d - dc
+        var full: [Double] = []
+        state.fill(&full, context: context, candidate: ScoringCandidate(itemId: ""))
+        let c = Array(full[0..<dc])
+        return arm.aInverse.withUnsafeBufferPointer { m in
+            let contextTerm = c.withUnsafeBufferPointer {
+                DenseLinearAlgebra.symmetricQuadraticForm(m, $0, dimension: dc, rowStride: d, origin: 0)
+            }
+            // v = M_ic c (rows dc..<d, columns 0..<dc).
+            var v = [Double](repeating: 0, count: di)
+            c.withUnsafeBufferPointer { pc in
+                for r in 0..<di {
+                    v[r] = DenseLinearAlgebra.dot(UnsafeBufferPointer(rebasing: m[((dc + r) * d)..<((dc + r) * d + dc)]), pc)
+                }
+            }
+            let contextMean = DenseLinearAlgebra.dot(Array(arm.theta[0..<dc]), c)
+            let itemTheta = Array(arm.theta[dc..<d])
+            var padded = [Double](repeating: 0, count: di)
+            return candidates.map { candidate in
+                let item: [Double]
+                if candidate.dense.count == di {
+                    item = candidate.dense
+                } else {
+                    for k in 0..<di { padded[k] = k < candidate.dense.count ? candidate.dense[k] : 0 }
+                    item = padded
+                }
+                let quadratic = item.withUnsafeBufferPointer {
+                    DenseLinearAlgebra.symmetricQuadraticForm(m, $0, dimension: di, rowStride: d, origin: dc * d + dc)
+                }
+                let q = contextTerm + 2 * DenseLinearAlgebra.dot(v, item) + quadratic
+                let mean = contextMean + DenseLinearAlgebra.dot(itemTheta, item)
+                return mean + alpha * max(0, q).squareRoot()
+            }
+        }
     }
 
     public func choiceProbabilities<G: RandomNumberGenerator>(

@@ -131,6 +131,7 @@ public struct LinearThetaSampler: Sendable {
 }
 
 extension ModelSnapshotWriter {
+    /// Writes one arm: dimension, observations, A^{-1}, b, theta.
     public mutating func write(_ arm: LinearArmPosterior) {
         write(arm.dimension)
         write(arm.observations)
@@ -141,6 +142,7 @@ extension ModelSnapshotWriter {
 }
 
 extension ModelSnapshotReader {
+    /// Reads what `write(_: LinearArmPosterior)` wrote, checking dimensions.
     public mutating func readLinearArm() throws -> LinearArmPosterior {
         let d = try readInt()
         let n = try readInt()

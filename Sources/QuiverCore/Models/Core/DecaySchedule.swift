@@ -41,6 +41,7 @@ public enum DecaySchedule: Sendable, Hashable {
 }
 
 extension ModelSnapshotWriter {
+    /// Writes a schedule as a tag and three parameters.
     public mutating func write(_ schedule: DecaySchedule) {
         switch schedule {
         case .constant(let v): write(0); write(v); write(0.0); write(0.0)
@@ -52,6 +53,7 @@ extension ModelSnapshotWriter {
 }
 
 extension ModelSnapshotReader {
+    /// Reads what `write(_: DecaySchedule)` wrote.
     public mutating func readSchedule() throws -> DecaySchedule {
         let tag = try readInt()
         let a = try readDouble(), b = try readDouble(), c = try readDouble()

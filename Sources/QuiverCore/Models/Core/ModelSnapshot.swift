@@ -24,11 +24,13 @@ public struct ModelSnapshotWriter: Sendable {
         write(model)
     }
 
+    /// Writes 2 bytes, little-endian.
     public mutating func write(_ value: UInt16) {
         bytes.append(UInt8(truncatingIfNeeded: value))
         bytes.append(UInt8(truncatingIfNeeded: value >> 8))
     }
 
+    /// Writes 8 bytes, little-endian.
     public mutating func write(_ value: UInt64) {
         var v = value
         for _ in 0..<8 {
@@ -37,22 +39,28 @@ public struct ModelSnapshotWriter: Sendable {
         }
     }
 
+    /// Writes an Int as 8 bytes (Int64).
     public mutating func write(_ value: Int) { write(UInt64(bitPattern: Int64(value))) }
+    /// Writes the IEEE-754 bit pattern.
     public mutating func write(_ value: Double) { write(value.bitPattern) }
+    /// Writes one byte, 0 or 1.
     public mutating func write(_ value: Bool) { bytes.append(value ? 1 : 0) }
 
+    /// Writes a length-prefixed UTF-8 string.
     public mutating func write(_ value: String) {
         let utf8 = Array(value.utf8)
         write(utf8.count)
         bytes.append(contentsOf: utf8)
     }
 
+    /// Writes a count then each value.
     public mutating func write(_ values: [Double]) {
         write(values.count)
         bytes.reserveCapacity(bytes.count + values.count * 8)
         for v in values { write(v) }
     }
 
+    /// Writes a count then each 4-byte value.
     public mutating func write(_ values: [Float]) {
         write(values.count)
         for v in values {
@@ -67,6 +75,7 @@ public struct ModelSnapshotWriter: Sendable {
         bytes.append(contentsOf: blob)
     }
 
+    /// Writes a count then each string.
     public mutating func write(_ values: [String]) {
         write(values.count)
         for v in values { write(v) }
@@ -102,11 +111,13 @@ public struct ModelSnapshotReader: Sendable {
         return bytes[offset..<offset + count]
     }
 
+    /// Reads what `write(_: UInt16)` wrote.
     public mutating func readUInt16() throws -> UInt16 {
         let s = try take(2)
         return UInt16(s[s.startIndex]) | UInt16(s[s.startIndex + 1]) << 8
     }
 
+    /// Reads what `write(_: UInt64)` wrote.
     public mutating func readUInt64() throws -> UInt64 {
         let s = try take(8)
         var v: UInt64 = 0
@@ -114,8 +125,11 @@ public struct ModelSnapshotReader: Sendable {
         return v
     }
 
+    /// Reads what `write(_: Int)` wrote.
     public mutating func readInt() throws -> Int { Int(Int64(bitPattern: try readUInt64())) }
+    /// Reads what `write(_: Double)` wrote.
     public mutating func readDouble() throws -> Double { Double(bitPattern: try readUInt64()) }
+    /// Reads what `write(_: Bool)` wrote.
     public mutating func readBool() throws -> Bool { try take(1).first! != 0 }
 
     /// Reads a count and checks it is plausible for the bytes that remain.
@@ -125,11 +139,13 @@ public struct ModelSnapshotReader: Sendable {
         return n
     }
 
+    /// Reads what `write(_: String)` wrote.
     public mutating func readString() throws -> String {
         let n = try readCount(elementSize: 1)
         return String(decoding: try take(n), as: UTF8.self)
     }
 
+    /// Reads what `write(_: [Double])` wrote.
     public mutating func readDoubles() throws -> [Double] {
         let n = try readCount(elementSize: 8)
         var out = [Double]()
@@ -138,6 +154,7 @@ public struct ModelSnapshotReader: Sendable {
         return out
     }
 
+    /// Reads what `write(_: [Float])` wrote.
     public mutating func readFloats() throws -> [Float] {
         let n = try readCount(elementSize: 4)
         var out = [Float]()
@@ -157,6 +174,7 @@ public struct ModelSnapshotReader: Sendable {
         return Array(try take(n))
     }
 
+    /// Reads what `write(_: [String])` wrote.
     public mutating func readStrings() throws -> [String] {
         let n = try readCount(elementSize: 8)
         var out = [String]()

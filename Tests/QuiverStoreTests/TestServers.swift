@@ -1,0 +1,24 @@
+// TestServers: where the real Redis and PostgreSQL started by scripts/services.sh listen
+// (QUIVER_TEST_REDIS_URL, QUIVER_TEST_POSTGRES_URL). Outside CI a missing server skips its tests;
+// in CI (CI=true) a missing server fails them, because a backend test that skips proves nothing.
+import Foundation
+import Testing
+
+enum TestServers {
+    static let environment = ProcessInfo.processInfo.environment
+    static let isCI = environment["CI"] == "true"
+    static let redisURL = environment["QUIVER_TEST_REDIS_URL"]
+    static let postgresURL = environment["QUIVER_TEST_POSTGRES_URL"]
+
+    /// Runs the test when the server is configured, or in CI (where its absence is a failure).
+    static var redisAvailable: Bool { redisURL != nil || isCI }
+    static var postgresAvailable: Bool { postgresURL != nil || isCI }
+
+    static func requireRedis() throws -> String {
+        try #require(redisURL, "QUIVER_TEST_REDIS_URL is not set: run the tests with scripts/test.sh")
+    }
+
+    static func requirePostgres() throws -> String {
+        try #require(postgresURL, "QUIVER_TEST_POSTGRES_URL is not set: run the tests with scripts/test.sh")
+    }
+}
