@@ -74,11 +74,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        .testTarget(name: "QuiverHTTPTests", dependencies: ["QuiverHTTP", "CZlib"], swiftSettings: swiftSettings),
-        .testTarget(name: "QuiverStoreTests", dependencies: ["QuiverStore"], swiftSettings: swiftSettings),
+        // Test clients and the real servers' whereabouts, shared by the test targets.
+        .target(name: "QuiverTestSupport", path: "Tests/QuiverTestSupport", swiftSettings: swiftSettings),
+        .testTarget(name: "QuiverHTTPTests", dependencies: ["QuiverHTTP", "CZlib", "QuiverTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "QuiverStoreTests", dependencies: ["QuiverStore", "QuiverTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "QuiverServerTests",
-            dependencies: ["QuiverServer", "QuiverHTTP"],
+            dependencies: ["QuiverServer", "QuiverHTTP", "QuiverTestSupport"],
             swiftSettings: swiftSettings
         ),
     ],

@@ -1,6 +1,7 @@
 // HTTPCodecTests: response encoding (Content-Length, Date, HEAD, Connection), the date format,
 // and gzip round trips and Accept-Encoding negotiation.
 import CZlib
+import QuiverTestSupport
 import Testing
 @testable import QuiverHTTP
 

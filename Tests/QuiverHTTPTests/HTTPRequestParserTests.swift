@@ -1,5 +1,6 @@
 // HTTPRequestParserTests: the parser against valid requests fed whole, byte by byte and split at
 // every boundary, and against every malformed or oversized shape the server must refuse.
+import QuiverTestSupport
 import Testing
 @testable import QuiverHTTP
 

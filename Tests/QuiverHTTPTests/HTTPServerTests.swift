@@ -2,6 +2,7 @@
 // http.client) and raw sockets: keep-alive, pipelining, chunked bodies, 100-continue, gzip,
 // limits, slow and vanishing clients, the connection cap and graceful shutdown.
 import Foundation
+import QuiverTestSupport
 import Testing
 @testable import QuiverHTTP
 

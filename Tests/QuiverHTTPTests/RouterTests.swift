@@ -1,5 +1,6 @@
 // RouterTests: literal and parameter routes, percent-decoding, 404/405/HEAD/OPTIONS, and the
 // single JSON error shape.
+import QuiverTestSupport
 import Testing
 @testable import QuiverHTTP
 

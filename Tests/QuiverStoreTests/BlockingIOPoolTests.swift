@@ -2,6 +2,7 @@
 // the awaiting task, and a full queue refuses work instead of growing without bound.
 import Foundation
 import Synchronization
+import QuiverTestSupport
 import Testing
 @testable import QuiverStore
 

@@ -1,6 +1,7 @@
 // PostgresConnectionTests: the libpq wrapper against a real PostgreSQL: parameterised queries
 // (values never spliced into SQL), NULLs, affected rows, errors with SQLSTATE, refused connects.
 import Foundation
+import QuiverTestSupport
 import Testing
 @testable import QuiverStore
 

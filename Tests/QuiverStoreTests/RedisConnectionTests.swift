@@ -1,6 +1,7 @@
 // RedisConnectionTests: the hiredis wrapper against a real redis-server: strings (binary-safe),
 // integers, arrays, nil, error replies, URL parsing, and a refused connection.
 import Foundation
+import QuiverTestSupport
 import Testing
 @testable import QuiverStore
 

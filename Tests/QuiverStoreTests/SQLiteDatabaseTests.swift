@@ -1,6 +1,7 @@
 // SQLiteDatabaseTests: the embedded store's SQLite wrapper on a temporary file: WAL mode,
 // parameter binding, NULLs, errors, and data that survives closing and reopening.
 import Foundation
+import QuiverTestSupport
 import Testing
 @testable import QuiverStore
 

@@ -2,14 +2,14 @@
 // output, with a time limit so a stuck client fails the test instead of hanging it.
 import Foundation
 
-struct ProcessResult: Sendable {
-    let status: Int32
-    let stdout: String
-    let stderr: String
+public struct ProcessResult: Sendable {
+    public let status: Int32
+    public let stdout: String
+    public let stderr: String
 }
 
-enum TestProcess {
-    static func run(_ executable: String, _ arguments: [String], input: String? = nil, timeoutSeconds: Double = 30) async throws -> ProcessResult {
+public enum TestProcess {
+    public static func run(_ executable: String, _ arguments: [String], input: String? = nil, timeoutSeconds: Double = 30) async throws -> ProcessResult {
         try await onThread { try runBlocking(executable, arguments, input: input, timeoutSeconds: timeoutSeconds) }
     }
 

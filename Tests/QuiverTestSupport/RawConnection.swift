@@ -5,16 +5,16 @@ import Foundation
 import Glibc
 #endif
 
-struct HTTPTestResponse: Sendable {
-    let status: Int
-    let headers: [String: String]
-    let body: String
+public struct HTTPTestResponse: Sendable {
+    public let status: Int
+    public let headers: [String: String]
+    public let body: String
 }
 
-final class RawConnection: @unchecked Sendable {
-    let fd: Int32
+public final class RawConnection: @unchecked Sendable {
+    public let fd: Int32
 
-    init(port: Int, receiveTimeoutMs: Int = 5000) throws {
+    public init(port: Int, receiveTimeoutMs: Int = 5000) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EIO) }
         var address = sockaddr_in()
@@ -31,9 +31,9 @@ final class RawConnection: @unchecked Sendable {
 
     deinit { close(fd) }
 
-    func send(_ text: String) { send(Array(text.utf8)) }
+    public func send(_ text: String) { send(Array(text.utf8)) }
 
-    func send(_ bytes: [UInt8]) {
+    public func send(_ bytes: [UInt8]) {
         var sent = 0
         while sent < bytes.count {
             let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL)) }
@@ -43,9 +43,9 @@ final class RawConnection: @unchecked Sendable {
     }
 
     /// Reads until the peer closes or the timeout passes.
-    func readToEnd() async -> String { await onThread { self.readToEndBlocking() } }
+    public func readToEnd() async -> String { await onThread { self.readToEndBlocking() } }
 
-    func readToEndBlocking() -> String {
+    public func readToEndBlocking() -> String {
         var data: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -57,9 +57,9 @@ final class RawConnection: @unchecked Sendable {
     }
 
     /// Reads until `count` complete responses (by Content-Length) have arrived.
-    func readResponses(_ count: Int) async -> [HTTPTestResponse] { await onThread { self.readResponsesBlocking(count) } }
+    public func readResponses(_ count: Int) async -> [HTTPTestResponse] { await onThread { self.readResponsesBlocking(count) } }
 
-    func readResponsesBlocking(_ count: Int) -> [HTTPTestResponse] {
+    public func readResponsesBlocking(_ count: Int) -> [HTTPTestResponse] {
         var data: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         var responses: [HTTPTestResponse] = []
@@ -77,9 +77,9 @@ final class RawConnection: @unchecked Sendable {
     }
 
     /// True when the server has closed the connection (EOF within the timeout).
-    func isClosedByPeer() async -> Bool { await onThread { self.isClosedByPeerBlocking() } }
+    public func isClosedByPeer() async -> Bool { await onThread { self.isClosedByPeerBlocking() } }
 
-    func isClosedByPeerBlocking() -> Bool {
+    public func isClosedByPeerBlocking() -> Bool {
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
             let n = recv(fd, &buffer, buffer.count, 0)
@@ -88,7 +88,7 @@ final class RawConnection: @unchecked Sendable {
         }
     }
 
-    static func parseResponse(_ data: [UInt8]) -> (HTTPTestResponse, Int)? {
+    public static func parseResponse(_ data: [UInt8]) -> (HTTPTestResponse, Int)? {
         let text = String(decoding: data, as: UTF8.self)
         guard let headEnd = text.range(of: "\r\n\r\n") else { return nil }
         let head = text[..<headEnd.lowerBound]

@@ -4,21 +4,21 @@
 import Foundation
 import Testing
 
-enum TestServers {
-    static let environment = ProcessInfo.processInfo.environment
-    static let isCI = environment["CI"] == "true"
-    static let redisURL = environment["QUIVER_TEST_REDIS_URL"]
-    static let postgresURL = environment["QUIVER_TEST_POSTGRES_URL"]
+public enum TestServers {
+    public static let environment = ProcessInfo.processInfo.environment
+    public static let isCI = environment["CI"] == "true"
+    public static let redisURL = environment["QUIVER_TEST_REDIS_URL"]
+    public static let postgresURL = environment["QUIVER_TEST_POSTGRES_URL"]
 
     /// Runs the test when the server is configured, or in CI (where its absence is a failure).
-    static var redisAvailable: Bool { redisURL != nil || isCI }
-    static var postgresAvailable: Bool { postgresURL != nil || isCI }
+    public static var redisAvailable: Bool { redisURL != nil || isCI }
+    public static var postgresAvailable: Bool { postgresURL != nil || isCI }
 
-    static func requireRedis() throws -> String {
+    public static func requireRedis() throws -> String {
         try #require(redisURL, "QUIVER_TEST_REDIS_URL is not set: run the tests with scripts/test.sh")
     }
 
-    static func requirePostgres() throws -> String {
+    public static func requirePostgres() throws -> String {
         try #require(postgresURL, "QUIVER_TEST_POSTGRES_URL is not set: run the tests with scripts/test.sh")
     }
 }

@@ -2,14 +2,14 @@
 // own, so tests never block the cooperative pool that the server's suspending handlers use.
 import Foundation
 
-func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+public func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         let thread = Thread { continuation.resume(with: Result { try body() }) }
         thread.start()
     }
 }
 
-func onThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+public func onThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
     await withCheckedContinuation { continuation in
         let thread = Thread { continuation.resume(returning: body()) }
         thread.start()
