@@ -70,8 +70,8 @@ struct ScriptedRecommender: ReplayRecommender {
     }
 
     @Test func topIndicesKeepsTheBestInOrder() {
-        #expect(topIndices([0.1, 0.9, 0.5, 0.9, 0.3], k: 3) == [1, 3, 2])
-        #expect(topIndices([0.1, 0.9, 0.5], k: 2) { $0 == 1 } == [2, 0])
+        #expect(PrequentialReplay.topIndices([0.1, 0.9, 0.5, 0.9, 0.3], k: 3) == [1, 3, 2])
+        #expect(PrequentialReplay.topIndices([0.1, 0.9, 0.5], k: 2) { $0 == 1 } == [2, 0])
     }
 
     @Test func popularityReplayFindsTheHeadOfASkewedStream() {

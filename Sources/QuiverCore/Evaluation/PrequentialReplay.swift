@@ -87,20 +87,20 @@ public struct PrequentialReplay: Sendable {
         return ReplayReport(cutoff: cutoff, trainingEvents: split, evaluatedEvents: evaluated, skippedEvents: skipped,
                             hitRate: hits / n, ndcg: gain / n)
     }
-}
 
-/// Indices of the `k` largest scores, best first (ties: lower index first), skipping `excluded`.
-public func topIndices(_ scores: [Double], k: Int, excluded: (Int) -> Bool = { _ in false }) -> [Int] {
-    var best: [(index: Int, score: Double)] = []
-    best.reserveCapacity(k + 1)
-    for (i, s) in scores.enumerated() where !excluded(i) && !s.isNaN {
-        if best.count == k, let last = best.last, s <= last.score { continue }
-        var position = best.count
-        while position > 0 && best[position - 1].score < s { position -= 1 }
-        best.insert((i, s), at: position)
-        if best.count > k { best.removeLast() }
+    /// Indices of the `k` largest scores, best first (ties: lower index first), skipping `excluded`.
+    public static func topIndices(_ scores: [Double], k: Int, excluded: (Int) -> Bool = { _ in false }) -> [Int] {
+        var best: [(index: Int, score: Double)] = []
+        best.reserveCapacity(k + 1)
+        for (i, s) in scores.enumerated() where !excluded(i) && !s.isNaN {
+            if best.count == k, let last = best.last, s <= last.score { continue }
+            var position = best.count
+            while position > 0 && best[position - 1].score < s { position -= 1 }
+            best.insert((i, s), at: position)
+            if best.count > k { best.removeLast() }
+        }
+        return best.map(\.index)
     }
-    return best.map(\.index)
 }
 
 /// Replays any `ScoringModel` over a growing catalog: candidates are every item seen so far; each
@@ -147,6 +147,6 @@ public struct ScoringModelRecommender<Model: ScoringModel>: ReplayRecommender {
 
     public mutating func recommend(userId: String, count: Int, excluding: Set<String>, at timestamp: Double) -> [String] {
         let scores = model.score(catalog, context: makeContext(userId, timestamp), using: &generator)
-        return topIndices(scores, k: count) { excluding.contains(self.catalog[$0].itemId) }.map { catalog[$0].itemId }
+        return PrequentialReplay.topIndices(scores, k: count) { excluding.contains(self.catalog[$0].itemId) }.map { catalog[$0].itemId }
     }
 }

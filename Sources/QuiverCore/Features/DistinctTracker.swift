@@ -14,13 +14,14 @@ public struct DistinctTracker: Hashable, Sendable, Codable {
     private var lastSeen: [UInt64: Double] = [:]
     private var newest = -Double.infinity
 
-    /// Creates a tracker holding at most `cap` items.
+    /// Creates a tracker holding at most `cap` items (0: disabled, holds nothing).
     public init(cap: Int) {
-        self.cap = max(1, cap)
+        self.cap = max(0, cap)
     }
 
     /// Records item `hash` seen at `time`. `horizon` is the longest window in seconds.
     public mutating func insert(_ hash: UInt64, time: Double, horizon: Double) {
+        guard cap > 0 else { return }
         if time > newest { newest = time }
         if let seen = lastSeen[hash] {
             if time > seen { lastSeen[hash] = time }

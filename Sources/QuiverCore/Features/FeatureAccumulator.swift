@@ -66,37 +66,37 @@ public final class FeatureStreamSpec: Hashable, Sendable {
 
 /// The aggregation state of one stream for one key.
 public struct FeatureAccumulator: Hashable, Sendable, Codable {
-    /// Adds an event to `slot`, creating the accumulator on first use, without copying it.
-    @inline(__always)
-    static func add(to slot: inout FeatureAccumulator?, time: Double, value: Double, party: String?,
-                    partyHash: UInt64, spec: FeatureStreamSpec) {
-        if slot?.add(time: time, value: value, party: party, partyHash: partyHash, spec: spec) == nil {
-            var fresh = FeatureAccumulator(spec: spec)
-            fresh.add(time: time, value: value, party: party, partyHash: partyHash, spec: spec)
-            slot = fresh
-        }
-    }
-
-    var buckets: WindowBucketStore?
-    var distinct: DistinctTracker?
-    var recent: RecentItems?
+    var buckets = WindowBucketStore(windowCount: 0)
+    var distinct = DistinctTracker(cap: 0)
+    var recent = RecentItems(limit: 0)
     var decayed: [DecayedCounter] = []
+    private var initialized = false
     /// Time of the newest event seen (`-infinity` before the first).
     public private(set) var newest: Double = -.infinity
     /// Lifetime event count, late events included.
     public private(set) var lifetimeCount: Double = 0
 
+    /// An unused slot: reads as empty, allocates nothing, takes its shape on the first `add`.
+    /// Accumulators are stored unwrapped (not as optionals) so that updates happen in place.
+    public init() {}
+
     /// An empty accumulator for `spec`.
     public init(spec: FeatureStreamSpec) {
-        if spec.needsBuckets {
-            buckets = WindowBucketStore(windowCount: spec.windows.count)
-        }
+        initialize(spec)
+    }
+
+    private mutating func initialize(_ spec: FeatureStreamSpec) {
+        initialized = true
+        if spec.needsBuckets { buckets = WindowBucketStore(windowCount: spec.windows.count) }
         if spec.distinctCap > 0 { distinct = DistinctTracker(cap: spec.distinctCap) }
         if spec.lastN > 0 { recent = RecentItems(limit: spec.lastN) }
         if spec.aggregations.contains(.decayedCount) {
             decayed = spec.windows.map { DecayedCounter(halfLife: Double($0.seconds)) }
         }
     }
+
+    /// Whether any event was added.
+    public var isEmpty: Bool { !initialized }
 
     /// Folds in one event.
     ///
@@ -106,11 +106,11 @@ public struct FeatureAccumulator: Hashable, Sendable, Codable {
     ///   - partyHash: `FeatureHash.fnv1a(party)`.
     @inline(__always)
     public mutating func add(time: Double, value: Double, party: String?, partyHash: UInt64, spec: FeatureStreamSpec) {
-        // Optional chaining mutates in place; `x != nil` would copy the wrapped value first.
-        buckets?.add(time: time, value: value, geometries: spec.geometries)
+        if !initialized { initialize(spec) }
+        if buckets.windowCount > 0 { buckets.add(time: time, value: value, geometries: spec.geometries) }
         if let party {
-            distinct?.insert(partyHash, time: time, horizon: spec.horizon)
-            recent?.insert(itemID: party, time: time)
+            if distinct.cap > 0 { distinct.insert(partyHash, time: time, horizon: spec.horizon) }
+            if recent.limit > 0 { recent.insert(itemID: party, time: time) }
         }
         for i in decayed.indices { decayed[i].add(at: time) }
         if time > newest { newest = time }
@@ -120,12 +120,12 @@ public struct FeatureAccumulator: Hashable, Sendable, Codable {
     /// Summary of window `index` at `now` (empty if no buckets are kept).
     @inline(__always)
     public func summary(window index: Int, spec: FeatureStreamSpec, at now: Double) -> WindowSummary {
-        buckets?.summary(window: index, geometries: spec.geometries, at: now) ?? WindowSummary()
+        buckets.windowCount == 0 ? WindowSummary() : buckets.summary(window: index, geometries: spec.geometries, at: now)
     }
 
     /// Distinct items in window `index` at `now`.
     public func distinctCount(window index: Int, spec: FeatureStreamSpec, at now: Double) -> Int {
-        distinct?.count(geometry: spec.geometry(index), at: now) ?? 0
+        distinct.cap == 0 ? 0 : distinct.count(geometry: spec.geometry(index), at: now)
     }
 
     /// Decayed count with half-life `windows[index]` at `now`.
@@ -134,14 +134,14 @@ public struct FeatureAccumulator: Hashable, Sendable, Codable {
     }
 
     /// Newest items, newest first.
-    public var recentItems: [RecentItems.Entry] { recent?.entries ?? [] }
+    public var recentItems: [RecentItems.Entry] { recent.entries }
 
     /// Approximate heap bytes held.
     public var estimatedBytes: Int {
         var bytes = 96
-        bytes += buckets?.estimatedBytes ?? 0
-        bytes += distinct?.estimatedBytes ?? 0
-        bytes += recent?.estimatedBytes ?? 0
+        bytes += buckets.windowCount == 0 ? 0 : buckets.estimatedBytes
+        bytes += distinct.cap == 0 ? 0 : distinct.estimatedBytes
+        bytes += recent.limit == 0 ? 0 : recent.estimatedBytes
         bytes += decayed.count * 16
         return bytes
     }

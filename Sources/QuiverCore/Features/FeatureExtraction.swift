@@ -86,7 +86,7 @@ enum FeatureExtraction {
         for (d, id) in zip(schema.definitions.definitions, schema.activeStreamIDs)
         where d.key == .user && d.aggregations.contains(.lastN) {
             let streams = state?.streams ?? []
-            recent[d.name] = id < streams.count ? (streams[id]?.recentItems.map(\.itemID) ?? []) : []
+            recent[d.name] = id < streams.count ? streams[id].recentItems.map(\.itemID) : []
         }
         return RealTimeFeatures(
             userID: userID, temporal: groups[.temporal] ?? [:], behavioral: groups[.behavioral] ?? [:],

@@ -17,7 +17,7 @@ struct FeatureShardCounters: Sendable {
 struct UserFeatureShard: Sendable {
     var schema: FeatureSchema
     var residents: ResidentUserTable
-    var global: [FeatureAccumulator?] = []
+    var global: [FeatureAccumulator] = []
     var globalGeneration = -1
     var counters = FeatureShardCounters()
 
@@ -56,8 +56,7 @@ struct UserFeatureShard: Sendable {
         }
         let specs = schema.specs[FeatureKeyKind.global.index]
         for id in route.global {
-            FeatureAccumulator.add(to: &global[id], time: time, value: value, party: userID, partyHash: userHash,
-                                   spec: specs[id])
+            global[id].add(time: time, value: value, party: userID, partyHash: userHash, spec: specs[id])
         }
     }
 }
@@ -67,7 +66,7 @@ struct ItemFeatureState: Sendable {
     var categories: [String] = []
     var available = true
     var generation = -1
-    var streams: [FeatureAccumulator?] = []
+    var streams: [FeatureAccumulator] = []
 }
 
 struct ItemFeatureShard: Sendable {
@@ -83,8 +82,7 @@ struct ItemFeatureShard: Sendable {
         return Self.update(&items[itemID, default: ItemFeatureState()], schema: schema) { state in
             let specs = schema.specs[FeatureKeyKind.item.index]
             for id in route.item {
-                FeatureAccumulator.add(to: &state.streams[id], time: time, value: value, party: userID,
-                                       partyHash: userHash, spec: specs[id])
+                state.streams[id].add(time: time, value: value, party: userID, partyHash: userHash, spec: specs[id])
             }
             return state.categories
         }

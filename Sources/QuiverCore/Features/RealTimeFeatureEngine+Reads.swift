@@ -67,7 +67,7 @@ extension RealTimeFeatureEngine {
                 return []
             }
             let id = schema.activeStreamIDs[i]
-            return id < state.streams.count ? (state.streams[id]?.recentItems ?? []) : []
+            return id < state.streams.count ? state.streams[id].recentItems : []
         }
     }
 
@@ -76,7 +76,7 @@ extension RealTimeFeatureEngine {
         let box = itemShards[FeatureHash.shard(FeatureHash.fnv1a(itemID), count: itemShards.count)]
         return box.shard.withLock { shard in
             let schema = shard.schema
-            var streams: [FeatureAccumulator?] = []
+            var streams: [FeatureAccumulator] = []
             if shard.items[itemID] != nil {
                 streams = ItemFeatureShard.update(&shard.items[itemID]!, schema: schema) { $0.streams }
             }
@@ -87,7 +87,7 @@ extension RealTimeFeatureEngine {
 
     /// Global outputs (definitions keyed `global`), merged across shards.
     public func globalFeatures(now: Double) -> [String: Double] {
-        var parts: [[FeatureAccumulator?]] = []
+        var parts: [[FeatureAccumulator]] = []
         var schema: FeatureSchema?
         for box in userShards {
             box.shard.withLock { shard in

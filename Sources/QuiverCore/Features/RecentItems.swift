@@ -17,13 +17,14 @@ public struct RecentItems: Hashable, Sendable, Codable {
     /// Entries, newest first; ties keep arrival order.
     public private(set) var entries: [Entry] = []
 
-    /// Creates an empty list keeping `limit` items.
+    /// Creates an empty list keeping `limit` items (0: disabled).
     public init(limit: Int) {
-        self.limit = max(1, limit)
+        self.limit = max(0, limit)
     }
 
     /// Records an item; out-of-order events land at their time's position.
     public mutating func insert(itemID: String, time: Double) {
+        guard limit > 0 else { return }
         if entries.count >= limit, let oldest = entries.last, time <= oldest.time { return }
         var index = entries.count
         while index > 0, entries[index - 1].time < time { index -= 1 }

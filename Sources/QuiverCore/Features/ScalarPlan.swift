@@ -136,37 +136,37 @@ struct ScalarPlan: Sendable {
 
 /// Reads one key's accumulators (nil entries read as empty).
 struct AccumulatorReader: FeatureStreamReading {
-    let streams: [FeatureAccumulator?]
+    let streams: [FeatureAccumulator]
     let specs: [FeatureStreamSpec]
 
     func summary(stream: Int, window: Int, at now: Double) -> WindowSummary {
-        guard stream < streams.count, let a = streams[stream] else { return WindowSummary() }
-        return a.summary(window: window, spec: specs[stream], at: now)
+        guard stream < streams.count else { return WindowSummary() }
+        return streams[stream].summary(window: window, spec: specs[stream], at: now)
     }
 
     func distinctCount(stream: Int, window: Int, at now: Double) -> Double {
-        guard stream < streams.count, let a = streams[stream] else { return 0 }
-        return Double(a.distinctCount(window: window, spec: specs[stream], at: now))
+        guard stream < streams.count else { return 0 }
+        return Double(streams[stream].distinctCount(window: window, spec: specs[stream], at: now))
     }
 
     func decayedCount(stream: Int, window: Int, at now: Double) -> Double {
-        guard stream < streams.count, let a = streams[stream] else { return 0 }
-        return a.decayedCount(window: window, at: now)
+        guard stream < streams.count else { return 0 }
+        return streams[stream].decayedCount(window: window, at: now)
     }
 
     func newest(stream: Int) -> Double {
-        guard stream < streams.count, let a = streams[stream] else { return -.infinity }
-        return a.newest
+        guard stream < streams.count else { return -.infinity }
+        return streams[stream].newest
     }
 }
 
 /// Reads the merge of several keys' accumulators (global state held per shard).
 struct MergedAccumulatorReader: FeatureStreamReading {
-    let parts: [[FeatureAccumulator?]]
+    let parts: [[FeatureAccumulator]]
     let specs: [FeatureStreamSpec]
 
     private func each(_ stream: Int, _ body: (FeatureAccumulator) -> Void) {
-        for part in parts where stream < part.count { if let a = part[stream] { body(a) } }
+        for part in parts where stream < part.count { body(part[stream]) }
     }
 
     func summary(stream: Int, window: Int, at now: Double) -> WindowSummary {
@@ -179,7 +179,7 @@ struct MergedAccumulatorReader: FeatureStreamReading {
     func distinctCount(stream: Int, window: Int, at now: Double) -> Double {
         var union: [UInt64: Double] = [:]
         each(stream) { a in
-            for (k, t) in a.distinct?.sightings ?? [:] where t > (union[k] ?? -.infinity) { union[k] = t }
+            for (k, t) in a.distinct.sightings where t > (union[k] ?? -.infinity) { union[k] = t }
         }
         let g = specs[stream].geometry(window)
         let nowBucket = g.bucket(of: now)

@@ -12,14 +12,14 @@ public struct CategoryFeatureState: Hashable, Sendable, Codable {
     public internal(set) var affinity: DecayedCounter
     /// Newest event time in this category.
     public internal(set) var lastSeen: Double
-    var streams: [FeatureAccumulator?] = []
+    var streams: [FeatureAccumulator] = []
 }
 
 /// All per-user feature state; Codable so a `FeatureStateStore` can persist it.
 public struct UserFeatureState: Hashable, Sendable, Codable {
     /// Schema generation this state was last migrated to (-1 when new).
     public internal(set) var generation = -1
-    var streams: [FeatureAccumulator?] = []
+    var streams: [FeatureAccumulator] = []
     /// Categories, at most `max_categories_per_user`.
     public internal(set) var categories: [CategoryFeatureState] = []
     /// Time of the oldest event seen.
@@ -51,11 +51,11 @@ public struct UserFeatureState: Hashable, Sendable, Codable {
         generation = schema.generation
     }
 
-    static func migrate(_ streams: inout [FeatureAccumulator?], live: [Bool]) {
+    static func migrate(_ streams: inout [FeatureAccumulator], live: [Bool]) {
         if streams.count < live.count {
-            streams.append(contentsOf: repeatElement(nil, count: live.count - streams.count))
+            streams.append(contentsOf: repeatElement(FeatureAccumulator(), count: live.count - streams.count))
         }
-        for i in streams.indices where !(i < live.count && live[i]) { streams[i] = nil }
+        for i in streams.indices where !(i < live.count && live[i]) && !streams[i].isEmpty { streams[i] = FeatureAccumulator() }
     }
 
     /// Folds one event in. `categories` are the item's categories from the catalog.
@@ -63,8 +63,7 @@ public struct UserFeatureState: Hashable, Sendable, Codable {
                         route: EventRoute, schema: FeatureSchema) {
         let userSpecs = schema.specs[FeatureKeyKind.user.index]
         for id in route.user {
-            FeatureAccumulator.add(to: &streams[id], time: time, value: value, party: itemID, partyHash: itemHash,
-                                   spec: userSpecs[id])
+            streams[id].add(time: time, value: value, party: itemID, partyHash: itemHash, spec: userSpecs[id])
         }
         if !itemCategories.isEmpty {
             let categorySpecs = schema.specs[FeatureKeyKind.userCategory.index]
@@ -74,8 +73,8 @@ public struct UserFeatureState: Hashable, Sendable, Codable {
                 categories[c].affinity.add(at: time)
                 if time > categories[c].lastSeen { categories[c].lastSeen = time }
                 for id in route.category {
-                    FeatureAccumulator.add(to: &categories[c].streams[id], time: time, value: value, party: itemID,
-                                           partyHash: itemHash, spec: categorySpecs[id])
+                    categories[c].streams[id].add(time: time, value: value, party: itemID, partyHash: itemHash,
+                                                  spec: categorySpecs[id])
                 }
             }
         }
@@ -86,7 +85,7 @@ public struct UserFeatureState: Hashable, Sendable, Codable {
         if let i = categories.firstIndex(where: { $0.name == name }) { return i }
         let fresh = CategoryFeatureState(
             name: name, affinity: DecayedCounter(halfLife: Double(schema.definitions.affinityHalfLife.seconds)),
-            lastSeen: time, streams: Array(repeating: nil, count: live.count))
+            lastSeen: time, streams: Array(repeating: FeatureAccumulator(), count: live.count))
         if categories.count < schema.definitions.maxCategoriesPerUser {
             categories.append(fresh)
             return categories.count - 1
@@ -126,10 +125,10 @@ public struct UserFeatureState: Hashable, Sendable, Codable {
     /// Approximate heap bytes held by this state.
     public var estimatedBytes: Int {
         var bytes = 256 + streams.capacity * 96
-        for s in streams { bytes += s?.estimatedBytes ?? 0 }
+        for s in streams where !s.isEmpty { bytes += s.estimatedBytes }
         for c in categories {
             bytes += 96 + c.name.utf8.count + c.streams.capacity * 96
-            for s in c.streams { bytes += s?.estimatedBytes ?? 0 }
+            for s in c.streams where !s.isEmpty { bytes += s.estimatedBytes }
         }
         return bytes
     }

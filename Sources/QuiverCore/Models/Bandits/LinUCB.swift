@@ -68,7 +68,6 @@ public struct LinUCB: BanditPolicy {
             let contextMean = DenseLinearAlgebra.dot(Array(arm.theta[0..<dc]), c)
             let itemTheta = Array(arm.theta[dc..<d])
             var padded = [Double](repeating: 0, count: di)
-            var scratch = [SIMD4<Double>](repeating: SIMD4<Double>(), count: (di + 3) / 4)
             return candidates.map { candidate in
                 let item: [Double]
                 if candidate.dense.count == di {
@@ -77,12 +76,8 @@ public struct LinUCB: BanditPolicy {
                     for k in 0..<di { padded[k] = k < candidate.dense.count ? candidate.dense[k] : 0 }
                     item = padded
                 }
-                let quadratic = item.withUnsafeBufferPointer { pi in
-                    di % 4 == 0
-                        ? scratch.withUnsafeMutableBufferPointer {
-                            DenseLinearAlgebra.quadraticFormByRows(m, pi, dimension: di, rowStride: d, origin: dc * d + dc, scratch: $0)
-                        }
-                        : DenseLinearAlgebra.symmetricQuadraticForm(m, pi, dimension: di, rowStride: d, origin: dc * d + dc)
+                let quadratic = item.withUnsafeBufferPointer {
+                    DenseLinearAlgebra.symmetricQuadraticForm(m, $0, dimension: di, rowStride: d, origin: dc * d + dc)
                 }
                 let q = contextTerm + 2 * DenseLinearAlgebra.dot(v, item) + quadratic
                 let mean = contextMean + DenseLinearAlgebra.dot(itemTheta, item)

@@ -70,43 +70,6 @@ public enum DenseLinearAlgebra {
         return total
     }
 
-    /// `x^T S x` for the `d x d` block S[i][j] = m[origin + i * rowStride + j], `d` a multiple of 4,
-    /// computed as x . (sum_i x_i S[i, :]): whole-row SIMD multiply-adds with no reduction in the
-    /// inner loop. `scratch` must hold `d / 4` vectors. Reads the full block (2x the flops of the
-    /// triangle) but runs faster because every row is one contiguous, aligned-length stream.
-    @inlinable
-    public static func quadraticFormByRows(
-        _ m: UnsafeBufferPointer<Double>, _ x: UnsafeBufferPointer<Double>, dimension d: Int, rowStride: Int, origin: Int,
-        scratch: UnsafeMutableBufferPointer<SIMD4<Double>>
-    ) -> Double {
-        precondition(d % 4 == 0 && scratch.count >= d / 4, "quadraticFormByRows needs d % 4 == 0 and d / 4 scratch vectors")
-        guard d > 0, let base = m.baseAddress, let xs = x.baseAddress else { return 0 }
-        // Column blocks of four: the accumulator stays in registers while the rows stream by.
-        let raw = UnsafeRawPointer(base)
-        let xRaw = UnsafeRawPointer(xs)
-        var total = SIMD4<Double>()
-        var c = 0
-        while c < d {
-            var acc0 = SIMD4<Double>()
-            var acc1 = SIMD4<Double>()
-            var i = 0
-            while i + 1 < d {
-                acc0 += SIMD4<Double>(repeating: xs[i])
-                    * raw.loadUnaligned(fromByteOffset: (origin + i * rowStride + c) * 8, as: SIMD4<Double>.self)
-                acc1 += SIMD4<Double>(repeating: xs[i + 1])
-                    * raw.loadUnaligned(fromByteOffset: (origin + (i + 1) * rowStride + c) * 8, as: SIMD4<Double>.self)
-                i += 2
-            }
-            if i < d {
-                acc0 += SIMD4<Double>(repeating: xs[i])
-                    * raw.loadUnaligned(fromByteOffset: (origin + i * rowStride + c) * 8, as: SIMD4<Double>.self)
-            }
-            total += (acc0 + acc1) * xRaw.loadUnaligned(fromByteOffset: c * 8, as: SIMD4<Double>.self)
-            c += 4
-        }
-        return total.sum()
-    }
-
     /// `out = M x` for a `d x d` matrix.
     @inlinable
     public static func multiply(
