@@ -1,8 +1,10 @@
 // RecentItems: the last-N aggregation, the N items with the newest event times of a stream.
-// Invariant: entries are sorted newest first and never exceed `limit`; a late event lands at its
-// own time's position or is dropped if older than all N held.
+// Storage is oldest first so the common in-order event is an append; up to 2N entries are held and
+// the oldest N are dropped in one step, keeping inserts amortized O(1). Invariant: `entries` are the
+// N newest by time, newest first; a late event lands at its own time's position or is dropped if
+// older than all N held.
 
-/// The N items with the newest timestamps of a stream (ordered newest first).
+/// The N items with the newest timestamps of a stream.
 public struct RecentItems: Hashable, Sendable, Codable {
     /// One remembered item.
     public struct Entry: Hashable, Sendable, Codable {
@@ -12,28 +14,32 @@ public struct RecentItems: Hashable, Sendable, Codable {
         public var time: Double
     }
 
-    /// Maximum items remembered.
+    /// Maximum items reported.
     public let limit: Int
-    /// Entries, newest first; ties keep arrival order.
-    public private(set) var entries: [Entry] = []
+    /// Held entries, oldest first (between 0 and 2 * limit of them).
+    private var held: [Entry] = []
 
     /// Creates an empty list keeping `limit` items (0: disabled).
     public init(limit: Int) {
         self.limit = max(0, limit)
     }
 
+    /// The newest `limit` entries, newest first; equal times keep the later arrival first.
+    public var entries: [Entry] { Array(held.suffix(limit).reversed()) }
+
     /// Records an item; out-of-order events land at their time's position.
     public mutating func insert(itemID: String, time: Double) {
         guard limit > 0 else { return }
-        if entries.count >= limit, let oldest = entries.last, time <= oldest.time { return }
-        var index = entries.count
-        while index > 0, entries[index - 1].time < time { index -= 1 }
-        entries.insert(Entry(itemID: itemID, time: time), at: index)
-        if entries.count > limit { entries.removeLast() }
+        let n = held.count
+        if n >= limit, time < held[n - limit].time { return }
+        var index = n
+        while index > 0, held[index - 1].time > time { index -= 1 }
+        held.insert(Entry(itemID: itemID, time: time), at: index)
+        if held.count >= 2 * limit { held.removeFirst(held.count - limit) }
     }
 
     /// Approximate heap bytes held.
     public var estimatedBytes: Int {
-        entries.reduce(32 + entries.capacity * 32) { $0 + ($1.itemID.utf8.count > 15 ? $1.itemID.utf8.count : 0) }
+        held.reduce(32 + held.capacity * 32) { $0 + ($1.itemID.utf8.count > 15 ? $1.itemID.utf8.count : 0) }
     }
 }

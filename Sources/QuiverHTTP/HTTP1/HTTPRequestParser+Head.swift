@@ -224,7 +224,7 @@ extension HTTPRequestParser {
 
     /// The path (and query) of an absolute-form target `http://host[:port]/path?query`.
     static func pathOfAbsoluteForm(_ target: String) -> String {
-        guard let scheme = target.range(of: "://") else { return "/" }
+        guard let scheme = target.firstRange(of: "://") else { return "/" }
         let rest = target[scheme.upperBound...]
         guard let slash = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) else { return "/" }
         let pathAndQuery = rest[slash...]
