@@ -14,6 +14,9 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "quiver", targets: ["quiver"]),
+        // For Benchmarks/ (a package of its own that depends on this one by path).
+        .library(name: "QuiverHTTP", targets: ["QuiverHTTP"]),
+        .library(name: "QuiverCore", targets: ["QuiverCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

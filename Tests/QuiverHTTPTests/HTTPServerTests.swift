@@ -168,6 +168,19 @@ import Testing
         }
     }
 
+    @Test func refusesMalformedRequestsThatArriveInLaterPackets() async throws {
+        try await TestServer.with { server in
+            let connection = try RawConnection(port: server.port)
+            connection.send("GET /hello HTTP/1.1\r\nHost: a\r\n\r\nGET /hello HTTP/1.1\r\n")
+            #expect(await connection.readResponses(1).first?.body == "ok")
+            connection.send("Host: a\r\nHost: b\r\n\r\nGET /hello HTTP/1.1\r\nHost: a\r\n\r\n")
+            let rest = await connection.readToEnd()
+            #expect(rest.hasPrefix("HTTP/1.1 400 Bad Request"))
+            #expect(rest.contains("more than one Host header"))
+            #expect(!rest.contains("\r\n\r\nok"))
+        }
+    }
+
     @Test func capsOpenConnections() async throws {
         try await TestServer.with({ $0.maxConnections = 2; $0.eventLoops = 1 }) { server in
             let first = try RawConnection(port: server.port)

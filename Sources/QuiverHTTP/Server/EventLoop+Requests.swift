@@ -55,7 +55,10 @@ extension EventLoop {
     func processInbound(_ connection: HTTPConnection) {
         guard !connection.inbound.isEmpty else { return }
         let consumed = connection.inbound.withUnsafeBufferPointer { process(connection, $0) }
-        if self.connection(connection.fd) === connection && !connection.lingering {
+        guard self.connection(connection.fd) === connection else { return }
+        if connection.lingering || connection.closeAfterWrite {
+            connection.inbound = []  // nothing after an error or a close is ever parsed
+        } else {
             if consumed == connection.inbound.count {
                 connection.inbound.removeAll(keepingCapacity: connection.inbound.capacity <= 16 * 1024)
             } else if consumed > 0 {
@@ -152,7 +155,7 @@ extension EventLoop {
     func respondAndClose(_ connection: HTTPConnection, _ response: HTTPResponse) {
         finish(connection, response, ResponseContext(isHead: false, keepAlive: false, acceptsGzip: false, version: .http1_1))
         connection.closeAfterWrite = true
-        connection.inbound.removeAll()
+        // `inbound` may be borrowed by the caller (processInbound): it is dropped there, not here.
         flush(connection)
     }
 

@@ -52,6 +52,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     deinit {
+        if listenFD >= 0 { close(listenFD) }
         readBuffer.deallocate()
         close(epollFD)
         close(wakeFD)
