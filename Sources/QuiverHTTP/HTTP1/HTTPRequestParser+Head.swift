@@ -44,11 +44,17 @@ let isTokenChar: [Bool] = (0..<256).map { b in
 
 extension HTTPRequestParser {
     /// Looks for the blank line ending the head, rejecting bare LF as soon as it is seen.
-    func scanHead(_ buffer: UnsafeBufferPointer<UInt8>, from scanned: Int) -> HeadScan {
+    mutating func scanHead(_ buffer: UnsafeBufferPointer<UInt8>, from scanned: Int) -> HeadScan {
         var skipped = 0
-        if scanned == 0 {  // RFC 9112 section 2.2: ignore empty lines before the request line
-            while buffer.count - skipped >= 2 && buffer[skipped] == CR && buffer[skipped + 1] == LF && skipped < 64 {
+        if scanned == 0 {
+            // RFC 9112 section 2.2: ignore empty lines before the request line, but only a few
+            // (counted across calls, so the verdict does not depend on how the bytes arrive).
+            while buffer.count - skipped >= 2 && buffer[skipped] == CR && buffer[skipped + 1] == LF {
                 skipped += 2
+                leadingBlankLines += 1
+                if leadingBlankLines > Self.maxLeadingBlankLines {
+                    return .failure(.bad("more than \(Self.maxLeadingBlankLines) empty lines before the request line"))
+                }
             }
         }
         let b = UnsafeBufferPointer(rebasing: buffer[skipped...])
@@ -59,6 +65,7 @@ extension HTTPRequestParser {
         while let lf = indexOfLF(b, from: i) {
             guard lf > 0, b[lf - 1] == CR else { return .failure(.bad("bare LF in request head")) }
             if lf >= 3 && b[lf - 2] == LF && b[lf - 3] == CR {
+                leadingBlankLines = 0
                 let requestLineEnd = indexOfLF(b, from: 0)! - 1
                 return .complete(headEnd: skipped + lf + 1, requestLineEnd: skipped + requestLineEnd, skipped: skipped)
             }

@@ -66,6 +66,9 @@ public struct HTTPRequestParser: Sendable {
     var state: State = .head(scanned: 0)
     var pending: HTTPRequest?
     var expectsContinue = false
+    /// Empty lines skipped before the current request line (bounded by `maxLeadingBlankLines`).
+    var leadingBlankLines = 0
+    static let maxLeadingBlankLines = 8
 
     public init(limits: HTTPParserLimits = HTTPParserLimits()) { self.limits = limits }
 
