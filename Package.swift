@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // System libraries from Debian, found through pkg-config.
@@ -45,7 +46,11 @@ let package = Package(
         // Sockets, event loops, HTTP/1.1 codec, router. Knows nothing of recommendations.
         .target(
             name: "QuiverHTTP",
-            dependencies: ["CZlib", "CQuiverSystem", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "CZlib", "CQuiverSystem",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),  // SHA-1 of the WebSocket handshake
+            ],
             swiftSettings: swiftSettings
         ),
 

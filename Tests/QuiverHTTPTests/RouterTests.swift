@@ -20,6 +20,7 @@ import Testing
         case .response(let r): return (r, request)
         case .handler(.immediate(let h)): return (h(request), request)
         case .handler(.suspending): return (.text("suspending"), request)
+        case .handler(.webSocket): return (.text("websocket"), request)
         }
     }
 

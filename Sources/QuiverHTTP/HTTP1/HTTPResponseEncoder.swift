@@ -16,8 +16,14 @@ public enum HTTPResponseEncoder {
     ) {
         appendStatusLine(response.status, into: &out)
         out.append(contentsOf: date)
+        var wroteConnection = false
         for field in response.headers.fields {
-            if field.name == "content-length" || field.name == "date" || field.name == "connection" { continue }
+            if field.name == "content-length" || field.name == "date" { continue }
+            if field.name == "connection" {
+                // A handler's own Connection field (such as `Upgrade` on a 101) wins over keep-alive.
+                if !keepAlive { continue }
+                wroteConnection = true
+            }
             appendCanonicalName(field.name, into: &out)
             out.append(UInt8(ascii: ":"))
             out.append(UInt8(ascii: " "))
@@ -31,7 +37,7 @@ public enum HTTPResponseEncoder {
         }
         if !keepAlive {
             out.append(contentsOf: connectionClose)
-        } else if version == .http1_0 {
+        } else if version == .http1_0 && !wroteConnection {
             out.append(contentsOf: connectionKeepAlive)
         }
         out.append(CR); out.append(LF)

@@ -13,6 +13,8 @@ public enum RouteHandler: Sendable {
     case immediate(ImmediateHandler)
     /// Runs as a task off the loop; the connection waits, keeping responses in request order.
     case suspending(SuspendingHandler)
+    /// Upgrades to WebSocket (RFC 6455); the endpoint's handler then owns the connection.
+    case webSocket(WebSocketEndpoint)
 }
 
 /// What the router decided for a request.
@@ -43,6 +45,10 @@ public struct Router: Sendable {
     public mutating func post(_ pattern: String, _ handler: @escaping ImmediateHandler) { add(.post, pattern, .immediate(handler)) }
     public mutating func put(_ pattern: String, _ handler: @escaping ImmediateHandler) { add(.put, pattern, .immediate(handler)) }
     public mutating func delete(_ pattern: String, _ handler: @escaping ImmediateHandler) { add(.delete, pattern, .immediate(handler)) }
+    /// A WebSocket endpoint at `pattern` (GET with `Upgrade: websocket`).
+    public mutating func webSocket(_ pattern: String, options: WebSocketOptions = WebSocketOptions(), handler: any WebSocketHandler) {
+        add(.get, pattern, .webSocket(WebSocketEndpoint(options: options, handler: handler)))
+    }
 
     private static func insert(_ node: inout Node, _ segments: ArraySlice<String>, _ method: HTTPMethod, _ handler: RouteHandler) {
         guard let first = segments.first else {

@@ -36,25 +36,30 @@ extension EventLoop {
     }
 
     private func received(_ connection: HTTPConnection, count: Int) {
-        if connection.requestStartedAt == 0 { connection.requestStartedAt = now }
+        if connection.requestStartedAt == 0 && connection.webSocket == nil { connection.requestStartedAt = now }
         if connection.inbound.isEmpty {
             let chunk = UnsafeBufferPointer(rebasing: readBuffer[0..<count])
-            let consumed = process(connection, chunk)
-            if consumed < count, self.connection(connection.fd) === connection, !connection.lingering {
+            let wasWebSocket = connection.webSocket != nil
+            let consumed = wasWebSocket ? processWebSocket(connection, chunk) : process(connection, chunk)
+            if consumed < count, self.connection(connection.fd) === connection, !connection.lingering, !connection.closeAfterWrite {
                 connection.inbound.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[consumed...]))
+                // Frames sent right behind the upgrade request.
+                if !wasWebSocket && connection.webSocket != nil { processInbound(connection) }
             }
         } else {
             connection.inbound.append(contentsOf: UnsafeBufferPointer(rebasing: readBuffer[0..<count]))
             processInbound(connection)
         }
-        if connection.parser.isIdle && connection.inbound.isEmpty && connection.suspended == nil {
+        if connection.parser.isIdle && connection.inbound.isEmpty && connection.suspended == nil || connection.webSocket != nil {
             connection.requestStartedAt = 0
         }
     }
 
     func processInbound(_ connection: HTTPConnection) {
         guard !connection.inbound.isEmpty else { return }
-        let consumed = connection.inbound.withUnsafeBufferPointer { process(connection, $0) }
+        let consumed = connection.inbound.withUnsafeBufferPointer { buffer in
+            connection.webSocket == nil ? process(connection, buffer) : processWebSocket(connection, buffer)
+        }
         guard self.connection(connection.fd) === connection else { return }
         if connection.lingering || connection.closeAfterWrite {
             connection.inbound = []  // nothing after an error or a close is ever parsed
@@ -71,7 +76,7 @@ extension EventLoop {
     /// connection must close. Returns how many bytes were consumed.
     private func process(_ connection: HTTPConnection, _ buffer: UnsafeBufferPointer<UInt8>) -> Int {
         var offset = 0
-        while connection.suspended == nil && !connection.closeAfterWrite {
+        while connection.suspended == nil && !connection.closeAfterWrite && connection.webSocket == nil {
             // Backpressure: a client pipelining without reading its answers waits.
             if connection.outbound.count - connection.outboundOffset > 1 << 20 { break }
             let (consumed, event) = connection.parser.parse(UnsafeBufferPointer(rebasing: buffer[offset...]))
@@ -116,6 +121,8 @@ extension EventLoop {
                 let response = await handler(request)
                 post(.resume(fd: fd, serial: serial, token: token, response: response))
             }
+        case .handler(.webSocket(let endpoint)):
+            upgrade(connection, request, endpoint, context)
         }
     }
 
@@ -134,7 +141,7 @@ extension EventLoop {
         if self.connection(connection.fd) === connection { flush(connection) }
     }
 
-    private func finish(_ connection: HTTPConnection, _ response: HTTPResponse, _ context: ResponseContext) {
+    func finish(_ connection: HTTPConnection, _ response: HTTPResponse, _ context: ResponseContext) {
         var response = response
         let body = response.body.count
         if body >= config.gzipMinBytes && !response.status.forbidsBody && !response.headers.contains("content-encoding")

@@ -11,6 +11,8 @@ import Synchronization
 enum LoopMessage: Sendable {
     case resume(fd: Int32, serial: UInt64, token: UInt64, response: HTTPResponse)
     case beginShutdown(deadline: Int64)
+    case webSocketSend(fd: Int32, serial: UInt64, action: WebSocketOutbound)
+    case webSocketBroadcast(message: WebSocketMessage, targets: [(Int32, UInt64)])
 }
 
 final class EventLoop: @unchecked Sendable {
@@ -33,6 +35,8 @@ final class EventLoop: @unchecked Sendable {
     var drainDeadline: Int64 = 0
     var acceptPausedUntil: Int64 = 0
     var lastSweep: Int64 = 0
+    /// The thread running this loop, set when `run` starts.
+    var thread: pthread_t?
     let readBuffer: UnsafeMutableBufferPointer<UInt8>
     let gzip: GzipCompressor
     var config: HTTPServerConfiguration { shared.configuration }
@@ -72,7 +76,14 @@ final class EventLoop: @unchecked Sendable {
     }
 
     /// The loop body; returns when the loop has drained after shutdown.
+    /// Whether the caller is on this loop's thread.
+    var isCurrentThread: Bool {
+        guard let thread else { return false }
+        return pthread_equal(thread, pthread_self()) != 0
+    }
+
     func run() {
+        thread = pthread_self()
         var events = [epoll_event](repeating: epoll_event(), count: 256)
         refreshDate()
         while true {
@@ -136,6 +147,11 @@ final class EventLoop: @unchecked Sendable {
                 resume(connection, with: response, context: suspended.context)
             case .beginShutdown(let deadline):
                 beginDraining(deadline: deadline)
+            case .webSocketSend(let fd, let serial, let action):
+                guard let connection = connection(fd), connection.serial == serial else { continue }
+                apply(action, to: connection, flushNow: true)
+            case .webSocketBroadcast(let message, let targets):
+                broadcast(message, to: targets)
             }
         }
     }
@@ -195,6 +211,10 @@ final class EventLoop: @unchecked Sendable {
         connections[Int(connection.fd)] = nil
         openConnections -= 1
         shared.releaseConnection()
+        if let state = connection.webSocket {
+            shared.releaseWebSocket()
+            state.notifyClosed(state.closeSent ? state.closeCode : .abnormal, state.closeSent ? state.closeReason : "")
+        }
         Socket.epollRemove(epollFD, connection.fd)
         close(connection.fd)
     }
@@ -239,6 +259,12 @@ final class EventLoop: @unchecked Sendable {
         for case let connection? in connections {
             if connection.lingering {
                 if now >= connection.lingerDeadline { closeConnection(connection) }
+            } else if let state = connection.webSocket {
+                if connection.hasPendingOutput && now - connection.lastWriteProgress >= Int64(config.writeTimeoutMs) {
+                    closeConnection(connection)
+                } else {
+                    sweepWebSocket(connection, state)
+                }
             } else if let suspended = connection.suspended {
                 if now >= suspended.deadline {
                     let response = HTTPResponse.error(.serviceUnavailable, code: "handler_timeout",

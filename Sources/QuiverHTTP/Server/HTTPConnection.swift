@@ -41,6 +41,8 @@ final class HTTPConnection {
     /// The epoll events currently registered.
     var interest: UInt32
     var readPaused = false
+    /// Set once the connection has been upgraded to WebSocket.
+    var webSocket: WebSocketConnectionState?
 
     init(fd: Int32, serial: UInt64, limits: HTTPParserLimits, now: Int64, interest: UInt32) {
         self.fd = fd
@@ -52,5 +54,5 @@ final class HTTPConnection {
     }
 
     var hasPendingOutput: Bool { outboundOffset < outbound.count }
-    var isIdle: Bool { suspended == nil && !hasPendingOutput && requestStartedAt == 0 && inbound.isEmpty }
+    var isIdle: Bool { webSocket == nil && suspended == nil && !hasPendingOutput && requestStartedAt == 0 && inbound.isEmpty }
 }

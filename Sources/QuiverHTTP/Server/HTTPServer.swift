@@ -11,6 +11,8 @@ final class HTTPServerShared: Sendable {
     let router: Router
     let logger: Logger
     let connectionCount = Atomic<Int>(0)
+    let webSocketCount = Atomic<Int>(0)
+    let webSocketIDs = Atomic<UInt64>(0)
     /// Sent to a client beyond the connection cap, before closing.
     let overloadResponse: [UInt8]
 
@@ -36,6 +38,19 @@ final class HTTPServerShared: Sendable {
     }
 
     func releaseConnection() { connectionCount.subtract(1, ordering: .relaxed) }
+
+    func reserveWebSocket() -> Bool {
+        let (was, _) = webSocketCount.add(1, ordering: .relaxed)
+        if was >= configuration.maxWebSocketConnections {
+            webSocketCount.subtract(1, ordering: .relaxed)
+            return false
+        }
+        return true
+    }
+
+    func releaseWebSocket() { webSocketCount.subtract(1, ordering: .relaxed) }
+
+    func nextWebSocketID() -> UInt64 { webSocketIDs.add(1, ordering: .relaxed).newValue }
 }
 
 /// An HTTP/1.1 server on nonblocking POSIX sockets with one epoll loop per thread.
@@ -74,6 +89,9 @@ public final class HTTPServer: Sendable {
 
     /// Open client connections right now, across loops.
     public var openConnections: Int { shared.connectionCount.load(ordering: .relaxed) }
+
+    /// Open WebSocket connections right now, across loops.
+    public var openWebSockets: Int { shared.webSocketCount.load(ordering: .relaxed) }
 
     /// Starts the loop threads. Returns at once.
     public func start() {

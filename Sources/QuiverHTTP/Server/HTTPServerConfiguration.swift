@@ -11,6 +11,8 @@ public struct HTTPServerConfiguration: Sendable, Equatable {
     public var backlog: Int32 = 1024
     /// Open connections across all loops; beyond it new clients get a 503 and are closed.
     public var maxConnections = 10_000
+    /// Open WebSocket connections (a subset of `maxConnections`); beyond it upgrades get a 503.
+    public var maxWebSocketConnections = 10_000
     public var limits = HTTPParserLimits()
     /// A request head must arrive within this time from its first byte (slowloris), else 408.
     public var headerTimeoutMs = 10_000
