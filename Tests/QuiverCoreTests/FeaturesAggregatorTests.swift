@@ -40,6 +40,31 @@ import Testing
         #expect(stats.bucketsHeld <= g.bucketCount)
     }
 
+    @Test(arguments: [[0, 1, 2, 3], [3, 2, 1, 0], [2, 0, 3, 1]])
+    func sharedBucketStoreMatchesBruteForceForEveryWindowOrder(order: [Int]) {
+        // All windows of a stream share one array; any listing order must give the same answers.
+        let listed = [FeatureWindow.oneMinute, .fiveMinutes, .oneHour, .oneDay]
+        let windows = order.map { listed[$0] }
+        let geometries = windows.map { WindowGeometry(window: $0, bucketCount: 30) }
+        var store = WindowBucketStore(windowCount: windows.count)
+        let stream = featureRandomStream(seed: UInt64(order.first! + 1), count: 2_500, step: 20)
+        var checks = 0
+        for (i, e) in stream.enumerated() {
+            store.add(time: e.time, value: e.value, geometries: geometries)
+            guard i % 61 == 0 else { continue }
+            let now = stream.prefix(i + 1).map(\.time).max()! + Double(i % 7) * 40
+            for (w, g) in geometries.enumerated() {
+                let reference = inWindow(Array(stream.prefix(i + 1)), g, now: now)
+                let s = store.summary(window: w, geometries: geometries, at: now)
+                #expect(s.count == Double(reference.count), "window \(windows[w])")
+                #expect(abs(s.sum - reference.reduce(0) { $0 + $1.value }) < 1e-6)
+                checks += 1
+            }
+        }
+        #expect(checks > 100)
+        #expect(store.bucketsHeld <= geometries.reduce(0) { $0 + $1.bucketCount })
+    }
+
     @Test func windowExpiresExactlyAtTheBucketBoundary() {
         // 1-minute window, 60 one-second buckets: an event at t=100.5 counts until bucket 159.
         let g = WindowGeometry(window: .oneMinute, bucketCount: 60)

@@ -137,6 +137,16 @@ import Testing
         #expect(throws: FeatureDefinitionError.self) { try engine.rollback() }
     }
 
+    @Test func validatorFollowsTheActiveCustomTypes() throws {
+        let engine = try RealTimeFeatureEngine(definitions: .standard)
+        try engine.eventValidator().validate(UserEvent(userID: "u", type: "share"))
+        var v2 = FeatureDefinitionSet.standard
+        v2.version = "no-share"
+        v2.customEventTypes = []
+        try engine.load(v2)
+        #expect(throws: EventValidationError.self) { try engine.eventValidator().validate(UserEvent(userID: "u", type: "share")) }
+    }
+
     @Test func invalidOrRepeatedVersionsAreRefusedAndTheActiveOneStays() throws {
         let engine = try RealTimeFeatureEngine(definitions: Self.clickSet(version: "v1"))
         var bad = Self.clickSet(version: "v2")
@@ -167,6 +177,72 @@ import Testing
         #expect(engine.featureVector(for: "user-0", now: Self.start + 1_000).values[clicks] == 5, "reloaded from the store")
         #expect(engine.metrics().storeLoads >= 1)
         #expect(engine.metrics().residentUsers <= 8)
+    }
+
+    @Test func aHeavyUserStaysWithinTheReportedBound() throws {
+        let engine = try RealTimeFeatureEngine(definitions: .standard)
+        for c in 0..<100 { engine.upsertItem(CatalogItem(itemID: "item-\(c)", categories: ["c\(c)", "g\(c % 3)"])) }
+        var rng = FeatureTestRandom(seed: 77)
+        let types: [EventType] = [.view, .click, .addToCart, .purchase, .rating, .dwell]
+        for i in 0..<20_000 {
+            engine.ingest(UserEvent(userID: "heavy", itemID: "item-\(rng.below(100))", type: types[rng.below(6)],
+                                    value: Double(rng.below(5)), timestamp: Self.start + Double(i) * 30), receivedAt: 0)
+        }
+        let m = engine.metrics()
+        #expect(m.residentUsers == 1)
+        #expect(m.residentBytes > 10_000)
+        #expect(m.residentBytes <= m.maxBytesPerUser)
+        #expect(engine.categoryAffinities(for: "heavy", now: Self.start + 600_000, limit: 100).count == 32)
+    }
+
+    /// A store that keeps JSON bytes, as a persistent adapter would.
+    final class FeatureJSONStateStore: FeatureStateStore, @unchecked Sendable {
+        private let lock = NSLock()
+        private var blobs: [String: Data] = [:]
+
+        // State uses +-infinity as "none yet" sentinels, so JSON needs a non-conforming float strategy.
+        static let strategy = (positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+
+        func save(_ state: UserFeatureState, for userID: String) {
+            let encoder = JSONEncoder()
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(
+                positiveInfinity: Self.strategy.positiveInfinity, negativeInfinity: Self.strategy.negativeInfinity,
+                nan: Self.strategy.nan)
+            let data = try! encoder.encode(state)
+            lock.withLock { blobs[userID] = data }
+        }
+
+        func load(userID: String) -> UserFeatureState? {
+            guard let data = lock.withLock({ blobs[userID] }) else { return nil }
+            let decoder = JSONDecoder()
+            decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+                positiveInfinity: Self.strategy.positiveInfinity, negativeInfinity: Self.strategy.negativeInfinity,
+                nan: Self.strategy.nan)
+            return try! decoder.decode(UserFeatureState.self, from: data)
+        }
+    }
+
+    @Test func evictedStateSurvivesAJSONRoundTrip() throws {
+        let engine = try RealTimeFeatureEngine(definitions: .standard, configuration: .init(shardCount: 1, maxResidentUsers: 1),
+                                               store: FeatureJSONStateStore())
+        let reference = try RealTimeFeatureEngine(definitions: .standard)
+        engine.upsertItem(CatalogItem(itemID: "i1", categories: ["books"]))
+        reference.upsertItem(CatalogItem(itemID: "i1", categories: ["books"]))
+        var rng = FeatureTestRandom(seed: 3)
+        for k in 0..<300 {
+            let e = UserEvent(userID: "user-\(rng.below(3))", itemID: rng.below(2) == 0 ? "i1" : "i\(rng.below(9))",
+                              type: [.view, .click, .purchase][rng.below(3)], value: Double(rng.below(4)),
+                              timestamp: Self.start + Double(k) * 13)
+            engine.ingest(e, receivedAt: 0)
+            reference.ingest(e, receivedAt: 0)
+        }
+        #expect(engine.metrics().evictions > 100)
+        let now = Self.start + 4_000
+        for u in 0..<3 {
+            let a = engine.features(for: "user-\(u)", now: now)
+            let b = reference.features(for: "user-\(u)", now: now)
+            #expect(a == b)
+        }
     }
 
     @Test func hitRateCountsResidentLookups() throws {

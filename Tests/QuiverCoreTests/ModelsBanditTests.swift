@@ -70,7 +70,7 @@ import Testing
     @Test func sharedLinUCBFastPathMatchesTheGenericScore() {
         var model = LinUCB(dimension: 7, alpha: 0.7, vectorMap: .contextAndItem, sharing: .shared)
         var g = SeededRandom(seed: 21)
-        let items = (0..<20).map { i in ScoringCandidate(itemId: "i\(i)", dense: (0..<4).map { _ in g.nextGaussian() }) }
+        let items = (0..<23).map { i in ScoringCandidate(itemId: "i\(i)", dense: (0..<(i == 5 ? 2 : 4)).map { _ in g.nextGaussian() }) }
         for _ in 0..<200 {
             let ctx = ScoringContext(userId: "u", dense: (0..<3).map { _ in g.nextGaussian() })
             model.update(ModelFeedback(context: ctx, candidate: items[Int(g.next() % 20)], reward: g.nextGaussian()))
@@ -133,6 +133,24 @@ import Testing
         let greedyRegret = env.run(&greedy, steps: 1_500, seed: 99)
         #expect(regret.reduce(0, +) < greedyRegret.reduce(0, +))
         #expect(regret[750...].reduce(0, +) < 0.5 * regret[..<750].reduce(0, +))
+    }
+
+    @Test(arguments: [SlateExplorer.Strategy.epsilonGreedy(epsilon: 0.3), .softmax(temperature: 0.5)])
+    func slateExplorerPropensitiesMatchObservedFrequencies(strategy: SlateExplorer.Strategy) {
+        let explorer = SlateExplorer(strategy: strategy)
+        let scores = [0.9, 0.1, 0.5, 0.7]
+        let candidates = scores.indices.map { ScoringCandidate(itemId: "i\($0)") }
+        let first = explorer.positionProbabilities(scores: scores, remaining: [0, 1, 2, 3])
+        #expect(abs(first.reduce(0, +) - 1) < 1e-12)
+        var g = SeededRandom(seed: 13)
+        var counts = [Double](repeating: 0, count: 4)
+        let trials = 20_000
+        for _ in 0..<trials {
+            let slate = explorer.rank(candidates, scores: scores, count: 2, using: &g)
+            #expect(abs(slate[0].propensity - first[slate[0].index]) < 1e-12)
+            counts[slate[0].index] += 1
+        }
+        for i in 0..<4 { #expect(abs(counts[i] / Double(trials) - first[i]) < 0.015) }
     }
 
     static func trainedPolicies() -> [any BanditPolicy] {

@@ -70,6 +70,33 @@ import Testing
         #expect(try Exp3Weights(snapshot: exp3.snapshot()).probabilities == exp3.probabilities)
     }
 
+    func expectIgnoresNonFiniteFeedback<M: ScoringModel>(_ untrained: M) {
+        var model = untrained
+        model.update(batch: Array(Self.trainingFeedback().prefix(50)))
+        let before = model.snapshot()
+        var bad = Self.trainingFeedback()[0]
+        bad.reward = .nan
+        model.update(bad)
+        bad.reward = 1
+        bad.context.dense[1] = .infinity
+        model.update(bad)
+        #expect(model.snapshot() == before)
+        #expect(model.score(Self.candidates, context: Self.context).allSatisfy { !$0.isNaN })
+    }
+
+    @Test func nonFiniteFeedbackLeavesEveryModelUnchanged() {
+        expectIgnoresNonFiniteFeedback(EpsilonGreedy())
+        expectIgnoresNonFiniteFeedback(UCB1())
+        expectIgnoresNonFiniteFeedback(BetaThompsonSampling())
+        expectIgnoresNonFiniteFeedback(LinUCB(dimension: 6, vectorMap: .contextAndItem))
+        expectIgnoresNonFiniteFeedback(HybridLinUCB(sharedDimension: 9, armDimension: 3))
+        expectIgnoresNonFiniteFeedback(LinearThompsonSampling(dimension: 3))
+        expectIgnoresNonFiniteFeedback(FTRLProximal(encoder: HashedCrossEncoder(bits: 12)))
+        expectIgnoresNonFiniteFeedback(DecayedPopularity())
+        expectIgnoresNonFiniteFeedback(ItemCoVisitation())
+        expectIgnoresNonFiniteFeedback(ImplicitMatrixFactorization(factors: 4))
+    }
+
     @Test func foreignSnapshotIsRejectedWithItsName() {
         let bytes = UCB1().snapshot()
         #expect(throws: ModelSnapshotError.wrongModel(expected: "EpsilonGreedy", found: "UCB1")) {

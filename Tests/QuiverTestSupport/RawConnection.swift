@@ -46,6 +46,10 @@ public final class RawConnection: @unchecked Sendable {
     public func readToEnd() async -> String { await onThread { self.readToEndBlocking() } }
 
     public func readToEndBlocking() -> String {
+        String(decoding: readBytesToEndBlocking(), as: UTF8.self)
+    }
+
+    public func readBytesToEndBlocking() -> [UInt8] {
         var data: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -53,8 +57,11 @@ public final class RawConnection: @unchecked Sendable {
             if n <= 0 { break }
             data += buffer[..<n]
         }
-        return String(decoding: data, as: UTF8.self)
+        return data
     }
+
+    /// The raw bytes until the peer closes or the timeout passes.
+    public func readBytesToEnd() async -> [UInt8] { await onThread { self.readBytesToEndBlocking() } }
 
     /// Reads until `count` complete responses (by Content-Length) have arrived.
     public func readResponses(_ count: Int) async -> [HTTPTestResponse] { await onThread { self.readResponsesBlocking(count) } }

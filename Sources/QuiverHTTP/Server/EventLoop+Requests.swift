@@ -166,6 +166,26 @@ extension EventLoop {
         flush(connection)
     }
 
+    /// Writes what the socket takes now, and nothing else (no closing, no parsing): safe to call
+    /// from inside a handler callback. Returns false when the connection failed.
+    func writePending(_ connection: HTTPConnection) -> Bool {
+        while connection.hasPendingOutput {
+            let n = connection.outbound.withUnsafeBytes { bytes in
+                send(connection.fd, bytes.baseAddress! + connection.outboundOffset,
+                     bytes.count - connection.outboundOffset, Int32(MSG_NOSIGNAL))
+            }
+            if n > 0 {
+                connection.outboundOffset += n
+                connection.lastWriteProgress = now
+            } else if n < 0 && errno == EINTR {
+                continue
+            } else {
+                return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
+            }
+        }
+        return true
+    }
+
     /// Writes as much pending output as the socket takes; closes when a close was asked for.
     func flush(_ connection: HTTPConnection) {
         while connection.hasPendingOutput {

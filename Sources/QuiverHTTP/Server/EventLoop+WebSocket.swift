@@ -70,13 +70,24 @@ extension EventLoop {
                                        state.closeSent && !state.closeReason.isEmpty ? state.closeReason : reason)
                     return buffer.count
                 }
-                if connection.outbound.count - connection.outboundOffset > state.options.maxQueuedBytes {
-                    failWebSocket(connection, state, WebSocketProtocolError(.policyViolation, "the client reads too slowly"))
-                    return buffer.count
-                }
+                if !enforceQueueBound(connection, state) { return buffer.count }
             }
         }
         return buffer.count
+    }
+
+    /// Past `maxQueuedBytes` of unsent output, writes what the socket takes; if the queue is still
+    /// over the bound, the consumer is too slow: close with 1008. Returns false when it closed.
+    @discardableResult
+    func enforceQueueBound(_ connection: HTTPConnection, _ state: WebSocketConnectionState) -> Bool {
+        guard connection.outbound.count - connection.outboundOffset > state.options.maxQueuedBytes else { return true }
+        if writePending(connection) && connection.outbound.count - connection.outboundOffset <= state.options.maxQueuedBytes {
+            return true
+        }
+        // No more messages are queued from here on; the close frame follows what is queued, and a
+        // client that still reads nothing is dropped by the write timeout.
+        failWebSocket(connection, state, WebSocketProtocolError(.policyViolation, "the client reads too slowly"))
+        return false
     }
 
     /// Sends a close frame for a protocol failure and closes once it is written.
@@ -124,9 +135,7 @@ extension EventLoop {
         switch action {
         case .message(let message):
             appendMessage(connection, state, message)
-            if connection.outbound.count - connection.outboundOffset > state.options.maxQueuedBytes {
-                failWebSocket(connection, state, WebSocketProtocolError(.policyViolation, "the client reads too slowly"))
-            }
+            enforceQueueBound(connection, state)
         case .close(let code, let reason):
             appendFrame(connection, .close, WebSocketFrameEncoder.closePayload(code, reason: reason))
             state.closeSent = true
@@ -148,9 +157,7 @@ extension EventLoop {
             guard let connection = connection(fd), connection.serial == serial,
                   let state = connection.webSocket, !state.closeSent, !connection.closeAfterWrite else { continue }
             appendMessage(connection, state, message, uncompressedFrame: frame)
-            if connection.outbound.count - connection.outboundOffset > state.options.maxQueuedBytes {
-                failWebSocket(connection, state, WebSocketProtocolError(.policyViolation, "the client reads too slowly"))
-            }
+            enforceQueueBound(connection, state)
             flush(connection)
         }
     }
