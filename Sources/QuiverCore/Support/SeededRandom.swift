@@ -1,6 +1,7 @@
 // SeededRandom: the one source of randomness for models — xoshiro256** seeded through SplitMix64.
 // Invariant: the same seed yields the same stream on every platform, so replays and tests are
-// exactly reproducible. Models never create their own generator; callers pass one in.
+// exactly reproducible. Callers pass a generator into scoring; the one model that samples while
+// learning (BPR matrix factorisation) owns one built from a seed it is given, saved in snapshots.
 
 import Foundation  // log, cos, pow: the stdlib has no elementary math functions
 

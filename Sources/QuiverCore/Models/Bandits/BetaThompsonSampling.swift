@@ -48,6 +48,7 @@ public struct BetaThompsonSampling: BanditPolicy {
     }
 
     public mutating func update(_ feedback: ModelFeedback) {
+        guard feedback.isFinite else { return }
         let r = min(1, max(0, feedback.reward))
         arms[feedback.candidate.itemId, default: ArmRewardStatistics()].pulls += 1
         arms[feedback.candidate.itemId, default: ArmRewardStatistics()].rewardSum += r

@@ -53,6 +53,7 @@ public struct EpsilonGreedy: BanditPolicy {
     }
 
     public mutating func update(_ feedback: ModelFeedback) {
+        guard feedback.isFinite else { return }
         arms[feedback.candidate.itemId, default: ArmRewardStatistics()].pulls += 1
         arms[feedback.candidate.itemId, default: ArmRewardStatistics()].rewardSum += feedback.reward
         updateCount += 1

@@ -103,6 +103,7 @@ public struct HybridLinUCB: BanditPolicy {
     }
 
     public mutating func update(_ feedback: ModelFeedback) {
+        guard feedback.isFinite else { return }
         let z = sharedArms.vector(context: feedback.context, candidate: feedback.candidate)
         let x = armArms.vector(context: feedback.context, candidate: feedback.candidate)
         let r = feedback.reward

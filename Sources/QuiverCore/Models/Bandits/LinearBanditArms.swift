@@ -84,6 +84,7 @@ public struct LinearBanditArms: Sendable {
 
     /// Adds one observation.
     public mutating func update(_ feedback: ModelFeedback) {
+        guard feedback.isFinite else { return }
         let x = vector(context: feedback.context, candidate: feedback.candidate)
         switch sharing {
         case .shared:

@@ -115,6 +115,7 @@ public struct LinearThompsonSampling: BanditPolicy {
     }
 
     public mutating func update(_ feedback: ModelFeedback) {
+        guard feedback.isFinite else { return }
         state.update(feedback)
         updateCount += 1
     }

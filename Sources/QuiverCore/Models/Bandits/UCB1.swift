@@ -40,6 +40,7 @@ public struct UCB1: BanditPolicy {
     }
 
     public mutating func update(_ feedback: ModelFeedback) {
+        guard feedback.isFinite else { return }
         arms[feedback.candidate.itemId, default: ArmRewardStatistics()].pulls += 1
         arms[feedback.candidate.itemId, default: ArmRewardStatistics()].rewardSum += feedback.reward
         totalPulls += 1

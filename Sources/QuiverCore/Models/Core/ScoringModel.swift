@@ -52,6 +52,13 @@ public struct ModelFeedback: Sendable, Hashable {
         self.reward = reward
         self.propensity = propensity
     }
+
+    /// True when reward, timestamp and every dense feature are finite. Models ignore feedback that
+    /// is not: one NaN would poison a posterior or a weight vector for good.
+    public var isFinite: Bool {
+        reward.isFinite && context.timestamp.isFinite
+            && context.dense.allSatisfy(\.isFinite) && candidate.dense.allSatisfy(\.isFinite)
+    }
 }
 
 /// A self-description for `/api/v1/models/status`.
@@ -118,7 +125,7 @@ public protocol ScoringModel: SnapshottingModel {
     func score<G: RandomNumberGenerator>(
         _ candidates: [ScoringCandidate], context: ScoringContext, using generator: inout G
     ) -> [Double]
-    /// Learns from one observed outcome.
+    /// Learns from one observed outcome; feedback that is not `isFinite` is ignored.
     mutating func update(_ feedback: ModelFeedback)
     /// Learns from a batch, in order. The default applies `update(_:)` to each.
     mutating func update(batch: [ModelFeedback])

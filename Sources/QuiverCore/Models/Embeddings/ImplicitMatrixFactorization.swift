@@ -74,6 +74,7 @@ public struct ImplicitMatrixFactorization: ScoringModel {
     }
 
     public mutating func update(_ feedback: ModelFeedback) {
+        guard feedback.isFinite else { return }
         updateCount += 1
         guard feedback.reward > 0 else { return }
         let u = user(feedback.context.userId)

@@ -42,6 +42,7 @@ public struct DecayedPopularity: ScoringModel {
 
     /// Adds max(reward, 0) at the feedback's timestamp.
     public mutating func update(_ feedback: ModelFeedback) {
+        guard feedback.isFinite else { return }
         let weight = max(0, feedback.reward)
         let t = feedback.context.timestamp
         let id = feedback.candidate.itemId

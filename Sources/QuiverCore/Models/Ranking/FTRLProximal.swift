@@ -74,6 +74,7 @@ public struct FTRLProximal: ScoringModel {
 
     /// One FTRL step on the logistic loss; the label is the reward clamped to [0, 1].
     public mutating func update(_ feedback: ModelFeedback) {
+        guard feedback.isFinite else { return }
         let c = encoder.contextSide(feedback.context)
         let i = encoder.itemSide(feedback.candidate)
         // Hash the terms once; the margin and the step both walk this list.

@@ -41,12 +41,27 @@ public struct ItemCoVisitation: ScoringModel {
         (histories[userId] ?? []).map { itemIds[Int($0)] }
     }
 
+    /// Catalogs up to this size score by accumulating the history's neighbour lists into a dense
+    /// array (cost: sum of neighbour-list lengths); larger ones look each candidate up per history item.
+    public static let denseAccumulationLimit = 200_000
+
     public func score<G: RandomNumberGenerator>(
         _ candidates: [ScoringCandidate], context: ScoringContext, using generator: inout G
     ) -> [Double] {
         let history = histories[context.userId] ?? []
+        guard !history.isEmpty else { return [Double](repeating: 0, count: candidates.count) }
+        if itemIds.count <= Self.denseAccumulationLimit {
+            var accumulated = [Double](repeating: 0, count: itemIds.count)
+            for h in history {
+                let hCount = itemCounts[Int(h)]
+                for (c, co) in neighbours[Int(h)] {
+                    accumulated[Int(c)] += Double(co) / (hCount * itemCounts[Int(c)]).squareRoot()
+                }
+            }
+            return candidates.map { itemIndex[$0.itemId].map { accumulated[Int($0)] } ?? 0 }
+        }
         return candidates.map { candidate in
-            guard let c = itemIndex[candidate.itemId], !history.isEmpty else { return 0 }
+            guard let c = itemIndex[candidate.itemId] else { return 0 }
             var s = 0.0
             for h in history {
                 if let co = neighbours[Int(h)][c] {
@@ -58,6 +73,7 @@ public struct ItemCoVisitation: ScoringModel {
     }
 
     public mutating func update(_ feedback: ModelFeedback) {
+        guard feedback.isFinite else { return }
         updateCount += 1
         guard feedback.reward > positiveThreshold else { return }
         let j = intern(feedback.candidate.itemId)
