@@ -1,6 +1,7 @@
 // BenchmarkRoutes: the two endpoints the peer servers also serve (`../shared/bench/peers.sh`),
 // installed only with `server.benchmark_endpoints: true`:
-//   GET  /hello -> 200 "ok";  POST /echo {"user_id":"u1","n":10} -> 10 items.
+//   GET  /hello -> 200 "ok";  POST /echo {"user_id":"u1","n":10} -> 10 items;
+//   WS   /ws    echoes every text and binary message (permessage-deflate when offered).
 import Foundation
 import QuiverHTTP
 
@@ -34,7 +35,13 @@ enum BenchmarkRoutes {
                 return JSONBody.response(EchoResponse(user_id: echo.user_id, items: items))
             }
         }
+        router.webSocket("/ws", handler: EchoWebSocket())
     }
 
     static let helloBody: [UInt8] = Array("ok".utf8)
+}
+
+/// Echoes every WebSocket message back to its sender.
+struct EchoWebSocket: WebSocketHandler {
+    func received(_ message: WebSocketMessage, on socket: WebSocket) { socket.send(message) }
 }
