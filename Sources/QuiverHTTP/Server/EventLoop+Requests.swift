@@ -47,6 +47,9 @@ extension EventLoop {
                 if !wasWebSocket && connection.webSocket != nil { processInbound(connection) }
             }
         } else {
+            if let state = connection.webSocket, state.pendingFrameSize > connection.inbound.capacity {
+                connection.inbound.reserveCapacity(state.pendingFrameSize)
+            }
             connection.inbound.append(contentsOf: UnsafeBufferPointer(rebasing: readBuffer[0..<count]))
             processInbound(connection)
         }
@@ -66,6 +69,7 @@ extension EventLoop {
         } else {
             if consumed == connection.inbound.count {
                 connection.inbound.removeAll(keepingCapacity: connection.inbound.capacity <= 16 * 1024)
+                connection.webSocket?.pendingFrameSize = 0
             } else if consumed > 0 {
                 connection.inbound.removeSubrange(0..<consumed)
             }

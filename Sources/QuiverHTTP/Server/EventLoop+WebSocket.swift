@@ -37,6 +37,11 @@ extension EventLoop {
             let (consumed, result) = state.decoder.decode(UnsafeBufferPointer(rebasing: buffer[offset...]))
             switch result {
             case .needMoreData:
+                // Make room for the whole frame at once rather than growing step by step.
+                if let size = state.decoder.frameSize(UnsafeBufferPointer(rebasing: buffer[offset...])),
+                   size > 64 * 1024, connection.inbound.capacity < size {
+                    state.pendingFrameSize = size
+                }
                 return offset
             case .failure(let error):
                 failWebSocket(connection, state, error)

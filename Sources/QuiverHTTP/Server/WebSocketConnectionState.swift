@@ -18,6 +18,8 @@ final class WebSocketConnectionState {
     var closeReason = ""
     /// `handler.closed` has been called (exactly once per connection).
     var notifiedClosed = false
+    /// The size of a large frame being received, so the input buffer can be sized for it once.
+    var pendingFrameSize = 0
 
     init(socket: WebSocket, handler: any WebSocketHandler, options: WebSocketOptions,
          deflate: PerMessageDeflateParameters?, now: Int64) {

@@ -76,9 +76,54 @@ public struct WebSocketFrameDecoder: Sendable {
             offset += 4
         }
         guard buffer.count >= offset + length else { return (0, .needMoreData) }
-        var payload = [UInt8](UnsafeBufferPointer(rebasing: buffer[offset..<offset + length]))
-        if masked { Self.applyMask(mask, to: &payload) }
+        let source = UnsafeBufferPointer(rebasing: buffer[offset..<offset + length])
+        let payload: [UInt8]
+        if masked {
+            // Copy and unmask in one pass.
+            payload = [UInt8](unsafeUninitializedCapacity: length) { out, initialized in
+                Self.unmask(source, mask, into: out)
+                initialized = length
+            }
+        } else {
+            payload = [UInt8](source)
+        }
         return (offset + length, .frame(WebSocketFrame(fin: fin, rsv1: rsv1, opcode: opcode, payload: payload)))
+    }
+
+    /// The size of the whole frame at the front of `buffer` once its header is there, so the
+    /// caller can reserve room for it; nil while the header is incomplete.
+    public func frameSize(_ buffer: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard buffer.count >= 2 else { return nil }
+        let maskBytes = buffer[1] & 0x80 != 0 ? 4 : 0
+        let length7 = Int(buffer[1] & 0x7F)
+        if length7 < 126 { return 2 + maskBytes + length7 }
+        if length7 == 126 {
+            guard buffer.count >= 4 else { return nil }
+            return 4 + maskBytes + (Int(buffer[2]) << 8 | Int(buffer[3]))
+        }
+        guard buffer.count >= 10 else { return nil }
+        var value: UInt64 = 0
+        for i in 2..<10 { value = value << 8 | UInt64(buffer[i]) }
+        return value <= UInt64(maxFrameBytes) ? 10 + maskBytes + Int(value) : nil
+    }
+
+    static func unmask(_ source: UnsafeBufferPointer<UInt8>, _ mask: (UInt8, UInt8, UInt8, UInt8),
+                       into out: UnsafeMutableBufferPointer<UInt8>) {
+        let word = UInt64(mask.0) | UInt64(mask.1) << 8 | UInt64(mask.2) << 16 | UInt64(mask.3) << 24
+        let wide = word | word << 32
+        let key = [mask.0, mask.1, mask.2, mask.3]
+        let count = source.count
+        let src = UnsafeRawPointer(source.baseAddress!)
+        let dst = UnsafeMutableRawPointer(out.baseAddress!)
+        var i = 0
+        while i + 8 <= count {
+            dst.storeBytes(of: src.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ wide, toByteOffset: i, as: UInt64.self)
+            i += 8
+        }
+        while i < count {
+            out[i] = source[i] ^ key[i & 3]
+            i += 1
+        }
     }
 
     /// XORs `payload` with the 4-byte masking key (its own inverse).

@@ -43,6 +43,21 @@ public final class WebSocketMessageAssembler {
             guard messageOpcode == nil else {
                 throw WebSocketProtocolError(.protocolError, "a new data frame arrived inside a fragmented message")
             }
+            if frame.fin && !frame.rsv1 {
+                // A whole uncompressed message in one frame: no copy into the message buffer.
+                if frame.payload.count > maxMessageBytes {
+                    throw WebSocketProtocolError(.messageTooBig, "message exceeds \(maxMessageBytes) bytes")
+                }
+                if frame.opcode == .binary { return .binary(frame.payload) }
+                var validator = UTF8Validator()
+                guard validator.validate(frame.payload) else {
+                    throw WebSocketProtocolError(.invalidPayload, "text message is not valid UTF-8")
+                }
+                guard validator.isComplete else {
+                    throw WebSocketProtocolError(.invalidPayload, "text message ends inside a UTF-8 sequence")
+                }
+                return .text(String(decoding: frame.payload, as: UTF8.self))
+            }
             messageOpcode = frame.opcode
             messageCompressed = frame.rsv1
             buffer.removeAll(keepingCapacity: buffer.capacity <= 64 * 1024)
