@@ -3,7 +3,8 @@
 # ../shared/bench/peers.sh), in one run, interleaved:
 #   1. 1,000 connections echoing 100-byte text messages (closed loop): messages/s, p50/p99
 #   2. one connection echoing 1 MiB binary messages
-#   3. memory per idle connection: RSS before and after opening IDLE (1,000) idle connections
+#   3. memory per idle connection: RSS of the fresh server before and after opening IDLE (1,000)
+#      idle connections (measured first, so no freed heap from the load runs is reused)
 #   ROUNDS=2 SECS=10 CONNS=1000 IDLE=1000 scripts/bench-ws.sh
 # Results go to $OUT (default /tmp/quiver-bench-ws) and a table to stdout.
 set -euo pipefail
@@ -53,6 +54,9 @@ PY
   awk -v a="$after" -v b="$before" -v n="$IDLE" 'BEGIN { printf "%.1f", (a - b) / n }'
 }
 
+# Idle memory first, on fresh processes (after a load run, freed heap would be reused).
+qidle=$(idle_memory "$qport" "$qpid"); hidle=$(idle_memory "$hport" "$hpid")
+
 results=()
 for round in $(seq 1 "$ROUNDS"); do
   for name in quiver hbws; do
@@ -65,8 +69,6 @@ for round in $(seq 1 "$ROUNDS"); do
     echo "round $round $name 1MiB:  $big" >&2
   done
 done
-qidle=$(idle_memory "$qport" "$qpid"); hidle=$(idle_memory "$hport" "$hpid")
-
 echo
 echo "| round | server | test | result |"
 echo "|---|---|---|---|"
