@@ -1,7 +1,8 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 // Quiver: a real-time personalization server. One executable (`quiver`), our own HTTP/WebSocket
 // layer on POSIX sockets, Redis via hiredis, PostgreSQL via libpq, SQLite and zlib from Debian.
 // Dependencies point inward: quiver -> QuiverServer -> (QuiverHTTP, QuiverStore) -> QuiverCore.
+import Foundation
 import PackageDescription
 
 /// One set of settings for every target: Swift 6 language mode with strict concurrency.
@@ -14,9 +15,6 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "quiver", targets: ["quiver"]),
-        // For Benchmarks/ (a package of its own that depends on this one by path).
-        .library(name: "QuiverHTTP", targets: ["QuiverHTTP"]),
-        .library(name: "QuiverCore", targets: ["QuiverCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -37,11 +35,7 @@ let package = Package(
         .target(name: "CQuiverSystem"),
 
         // Pure domain: events, features, models, ranking, evaluation. No I/O, no C imports.
-        .target(
-            name: "QuiverCore",
-            exclude: ["Events", "Features"],  // INTEGRATION-TEMP
-            swiftSettings: swiftSettings
-        ),
+        .target(name: "QuiverCore", swiftSettings: swiftSettings),
 
         // Sockets, event loops, HTTP/1.1 codec, router. Knows nothing of recommendations.
         .target(
@@ -82,13 +76,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        .testTarget(
-            name: "QuiverCoreTests",
-            dependencies: ["QuiverCore"],
-            exclude: ["EventsValidationTests.swift", "FeaturesAggregatorTests.swift", "FeaturesDefinitionTests.swift",
-                      "FeaturesEngineTests.swift", "FeaturesTestSupport.swift"],  // INTEGRATION-TEMP
-            swiftSettings: swiftSettings
-        ),
+        .testTarget(name: "QuiverCoreTests", dependencies: ["QuiverCore"], swiftSettings: swiftSettings),
         // Test clients and the real servers' whereabouts, shared by the test targets.
         .target(name: "QuiverTestSupport", path: "Tests/QuiverTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "QuiverHTTPTests", dependencies: ["QuiverHTTP", "CZlib", "QuiverTestSupport"], swiftSettings: swiftSettings),
@@ -101,3 +89,18 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// In-process benchmarks (ordo-one/benchmark) under Benchmarks/, only when asked for, so that the
+// normal build and CI never compile the benchmark harness:
+//   QUIVER_BENCHMARKS=1 swift package benchmark
+if ProcessInfo.processInfo.environment["QUIVER_BENCHMARKS"] != nil {
+    package.dependencies.append(
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.0", traits: ["MallocInterposer"]))
+    package.targets.append(
+        .executableTarget(
+            name: "HTTPCodecBenchmarks",
+            dependencies: ["QuiverHTTP", .product(name: "Benchmark", package: "benchmark")],
+            path: "Benchmarks/HTTPCodec",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ))
+}

@@ -245,6 +245,44 @@ import Testing
         }
     }
 
+    @Test func storedStateFindsItsStreamsUnderAnotherDefinitionHistory() throws {
+        // A restart with a changed config: same streams, other order, a new one in front.
+        let store = InMemoryFeatureStateStore()
+        let before = try RealTimeFeatureEngine(definitions: Self.clickSet(version: "v1"), store: store)
+        for k in 0..<20 {
+            before.ingest(UserEvent(userID: "u", itemID: "i\(k % 4)", type: k % 3 == 0 ? .view : .click, value: Double(k),
+                                    timestamp: Self.start + Double(k)), receivedAt: 0)
+        }
+        before.flushToStore()
+        var changed = Self.clickSet(version: "v9")
+        changed.definitions.reverse()
+        changed.definitions.insert(FeatureDefinition(name: "buys", key: .user, eventTypes: [.purchase], aggregations: [.count],
+                                                     windows: [.oneDay]), at: 0)
+        let after = try RealTimeFeatureEngine(definitions: changed, store: store)
+        let now = Self.start + 30
+        for name in ["clicks.count.1h", "clicks.sum.24h", "clicks.distinct.7d", "clicks.decayed_count.1h", "views.count.1h"] {
+            #expect(try value(after, "u", name, now: now) == value(before, "u", name, now: now), "\(name)")
+        }
+        #expect(try value(after, "u", "buys.count.24h", now: now) == 0)
+        #expect(try value(after, "u", "clicks.count.1h", now: now) > 0)
+    }
+
+    @Test func unknownItemsCannotGrowItemStateBeyondTheBound() throws {
+        let engine = try RealTimeFeatureEngine(definitions: .standard,
+                                               configuration: .init(shardCount: 2, maxItems: 10))
+        engine.upsertItem(CatalogItem(itemID: "catalog", categories: ["x"]))
+        for k in 0..<100 {
+            engine.ingest(UserEvent(userID: "u", itemID: "junk-\(k)", type: .view, timestamp: Self.start + Double(k)),
+                          receivedAt: 0)
+        }
+        engine.ingest(UserEvent(userID: "u", itemID: "catalog", type: .view, timestamp: Self.start + 100), receivedAt: 0)
+        let m = engine.metrics()
+        #expect(m.items <= 11)
+        #expect(m.skippedUnknownItems >= 89)
+        #expect(engine.itemFeatures(for: "catalog", now: Self.start + 100)["item_views.count.1h"] == 1)
+        #expect(try value(engine, "u", "user_views.count.1h", now: Self.start + 100) == 101, "users still count them")
+    }
+
     @Test func hitRateCountsResidentLookups() throws {
         let engine = try RealTimeFeatureEngine(definitions: .standard)
         for k in 0..<10 {

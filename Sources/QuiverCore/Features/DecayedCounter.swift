@@ -18,15 +18,7 @@ public struct DecayedCounter: Hashable, Sendable, Codable {
 
     /// Adds `weight` at `time`.
     public mutating func add(_ weight: Double = 1, at time: Double) {
-        if reference == -.infinity {
-            value = weight
-            reference = time
-        } else if time >= reference {
-            value = value * decay(time - reference) + weight
-            reference = time
-        } else {
-            value += weight * decay(reference - time)
-        }
+        Self.fold(value: &value, reference: &reference, weight: weight, time: time, halfLife: halfLife)
     }
 
     /// The decayed value at `now` (events after `now` count with a weight above one).
@@ -37,6 +29,32 @@ public struct DecayedCounter: Hashable, Sendable, Codable {
 
     @inline(__always)
     private func decay(_ elapsed: Double) -> Double {
+        Self.decay(elapsed, halfLife: halfLife)
+    }
+
+    @inline(__always)
+    static func decay(_ elapsed: Double, halfLife: Double) -> Double {
         exp(-elapsed * (0.693_147_180_559_945_3 / halfLife))
+    }
+
+    /// Folds `weight` at `time` into a (value, reference) pair kept elsewhere (e.g. in the header
+    /// slots of a `WindowBucketStore`); the same arithmetic as `add(_:at:)`.
+    @inline(__always)
+    static func fold(value: inout Double, reference: inout Double, weight: Double, time: Double, halfLife: Double) {
+        if reference == -.infinity {
+            value = weight
+            reference = time
+        } else if time >= reference {
+            value = value * decay(time - reference, halfLife: halfLife) + weight
+            reference = time
+        } else {
+            value += weight * decay(reference - time, halfLife: halfLife)
+        }
+    }
+
+    /// The value at `now` of a (value, reference) pair maintained by `fold`.
+    @inline(__always)
+    static func value(_ value: Double, reference: Double, halfLife: Double, at now: Double) -> Double {
+        reference == -.infinity ? 0 : value * decay(now - reference, halfLife: halfLife)
     }
 }

@@ -1,8 +1,9 @@
 // FeatureStreamSpec and FeatureAccumulator: the state of one event stream for one key (a user, a
 // user x category, an item, or a shard's share of global), holding only the structures its
-// aggregations need: bucket rings, a distinct tracker, the last N items, decayed counters and the
-// newest event time. Invariant: an accumulator is only ever updated and read with the spec it was
-// made from (the spec is passed in, not stored, to keep per-key memory small).
+// aggregations need: one sparse bucket store for all windows, a distinct tracker, the last N items,
+// decayed counters and the newest event time. An unused slot is an empty accumulator (not an
+// optional) so that updates mutate in place. Invariant: an accumulator is only ever updated and
+// read with the spec it was made from (passed in, not stored, to keep per-key memory small).
 
 /// Identity and shape of one stream's state. Definitions with equal specs share state, which is
 /// what keeps state across a version change or a rollback. A class so that the hot path passes one
@@ -34,7 +35,17 @@ public final class FeatureStreamSpec: Hashable, Sendable {
         lastN = d.aggregations.contains(.lastN) ? (d.lastN ?? 20) : 0
         geometries = d.windows.map { WindowGeometry(window: $0, bucketCount: bucketsPerWindow) }
         horizon = Double(d.windows.map(\.seconds).max() ?? 0)
+        halfLives = d.windows.map { Double($0.seconds) }
+        hasDecay = d.aggregations.contains(.decayedCount)
         needsBuckets = d.aggregations.contains { [.count, .rate, .sum, .mean, .min, .max].contains($0) }
+    }
+
+    /// A stable text naming the spec, e.g. `user|click,view|1h,24h|count,sum|60|0|0`: how stored
+    /// state finds its streams again in another process or under another definition history.
+    public var signature: String {
+        [key.rawValue, eventTypes.map(\.rawValue).joined(separator: ","), windows.map(\.name).joined(separator: ","),
+         aggregations.map(\.rawValue).joined(separator: ","), "\(bucketsPerWindow)", "\(distinctCap)", "\(lastN)"]
+            .joined(separator: "|")
     }
 
     public static func == (a: FeatureStreamSpec, b: FeatureStreamSpec) -> Bool {
@@ -62,6 +73,10 @@ public final class FeatureStreamSpec: Hashable, Sendable {
     let needsBuckets: Bool
     /// Longest window in seconds.
     let horizon: Double
+    /// Window lengths in seconds, the half-lives of `decayed_count`.
+    let halfLives: [Double]
+    /// Whether `decayed_count` is computed.
+    let hasDecay: Bool
 }
 
 /// The aggregation state of one stream for one key.
@@ -69,7 +84,6 @@ public struct FeatureAccumulator: Hashable, Sendable, Codable {
     var buckets = WindowBucketStore(windowCount: 0)
     var distinct = DistinctTracker(cap: 0)
     var recent = RecentItems(limit: 0)
-    var decayed: [DecayedCounter] = []
     private var initialized = false
     /// Time of the newest event seen (`-infinity` before the first).
     public private(set) var newest: Double = -.infinity
@@ -87,12 +101,9 @@ public struct FeatureAccumulator: Hashable, Sendable, Codable {
 
     private mutating func initialize(_ spec: FeatureStreamSpec) {
         initialized = true
-        if spec.needsBuckets { buckets = WindowBucketStore(windowCount: spec.windows.count) }
+        if spec.needsBuckets || spec.hasDecay { buckets = WindowBucketStore(windowCount: spec.windows.count) }
         if spec.distinctCap > 0 { distinct = DistinctTracker(cap: spec.distinctCap) }
         if spec.lastN > 0 { recent = RecentItems(limit: spec.lastN) }
-        if spec.aggregations.contains(.decayedCount) {
-            decayed = spec.windows.map { DecayedCounter(halfLife: Double($0.seconds)) }
-        }
     }
 
     /// Whether any event was added.
@@ -107,12 +118,12 @@ public struct FeatureAccumulator: Hashable, Sendable, Codable {
     @inline(__always)
     public mutating func add(time: Double, value: Double, party: String?, partyHash: UInt64, spec: FeatureStreamSpec) {
         if !initialized { initialize(spec) }
-        if buckets.windowCount > 0 { buckets.add(time: time, value: value, geometries: spec.geometries) }
+        if spec.needsBuckets { buckets.add(time: time, value: value, geometries: spec.geometries) }
+        if spec.hasDecay { buckets.addDecayed(at: time, halfLives: spec.halfLives) }
         if let party {
             if distinct.cap > 0 { distinct.insert(partyHash, time: time, horizon: spec.horizon) }
             if recent.limit > 0 { recent.insert(itemID: party, time: time) }
         }
-        for i in decayed.indices { decayed[i].add(at: time) }
         if time > newest { newest = time }
         lifetimeCount += 1
     }
@@ -129,32 +140,31 @@ public struct FeatureAccumulator: Hashable, Sendable, Codable {
     }
 
     /// Decayed count with half-life `windows[index]` at `now`.
-    public func decayedCount(window index: Int, at now: Double) -> Double {
-        decayed.isEmpty ? 0 : decayed[index].value(at: now)
+    public func decayedCount(window index: Int, spec: FeatureStreamSpec, at now: Double) -> Double {
+        spec.hasDecay && buckets.windowCount > 0
+            ? buckets.decayedCount(window: index, halfLife: spec.halfLives[index], at: now) : 0
     }
 
     /// Newest items, newest first.
     public var recentItems: [RecentItems.Entry] { recent.entries }
 
-    /// Approximate heap bytes held.
+    /// Approximate heap bytes held outside the accumulator's own inline storage.
     public var estimatedBytes: Int {
-        var bytes = 96
+        var bytes = 0
         bytes += buckets.windowCount == 0 ? 0 : buckets.estimatedBytes
         bytes += distinct.cap == 0 ? 0 : distinct.estimatedBytes
         bytes += recent.limit == 0 ? 0 : recent.estimatedBytes
-        bytes += decayed.count * 16
         return bytes
     }
 
     /// Upper bound of `estimatedBytes` for `spec` (distinct and last-N full).
     public static func maxBytes(spec: FeatureStreamSpec) -> Int {
-        var bytes = 96
-        if spec.needsBuckets {
+        var bytes = 0
+        if spec.needsBuckets || spec.hasDecay {
             bytes += WindowBucketStore.maxBytes(spec.geometries)
         }
         if spec.distinctCap > 0 { bytes += 64 + 2 * spec.distinctCap * 24 }
         if spec.lastN > 0 { bytes += 32 + 2 * spec.lastN * 32 + spec.lastN * EventLimits().maxIdentifierBytes }
-        if spec.aggregations.contains(.decayedCount) { bytes += spec.windows.count * 16 }
         return bytes
     }
 }

@@ -122,7 +122,10 @@ public final class FeatureSchema: Sendable {
         let user = specs[0].indices.filter { live[0][$0] }.reduce(0) { $0 + FeatureAccumulator.maxBytes(spec: specs[0][$1]) }
         let category = specs[1].indices.filter { live[1][$0] }
             .reduce(0) { $0 + FeatureAccumulator.maxBytes(spec: specs[1][$1]) }
-        let perCategory = category + 96 + 256 + specs[1].count * 96
-        return 256 + 256 + specs[0].count * 96 + user + definitions.maxCategoriesPerUser * perCategory
+        let slot = MemoryLayout<FeatureAccumulator>.stride
+        // Category entries: inline state, name (at most 256 bytes), streams array; 2x for array growth.
+        let perCategory = category + 2 * MemoryLayout<CategoryFeatureState>.stride + 256 + 64 + specs[1].count * slot
+        return MemoryLayout<UserFeatureState>.stride + 64 + specs[0].count * slot + user
+            + definitions.maxCategoriesPerUser * perCategory
     }
 }

@@ -34,6 +34,7 @@ struct UserFeatureShard: Sendable {
         if let stored = store.load(userID: userID) {
             counters.storeLoads += 1
             state = stored
+            state.adoptSignatures(schema)
         } else if create {
             state = UserFeatureState()
         } else {
@@ -43,7 +44,9 @@ struct UserFeatureShard: Sendable {
         let (slot, evicted) = residents.insert(userID, state: state)
         if let (id, old) = evicted {
             counters.evictions += 1
-            store.save(old, for: id)
+            var leaving = old
+            leaving.stampSignatures(schema)
+            store.save(leaving, for: id)
         }
         return slot
     }
@@ -72,12 +75,21 @@ struct ItemFeatureState: Sendable {
 struct ItemFeatureShard: Sendable {
     var schema: FeatureSchema
     var items: [String: ItemFeatureState] = [:]
+    /// Items an event may create state for; beyond it only catalog items (`upsertItem`) get state,
+    /// so events naming arbitrary unknown ids cannot grow memory without bound.
+    var capacity = Int.max
+    /// Events whose unknown item found the shard full (user state was still updated).
+    var skippedUnknownItems = 0
 
     /// Updates an item's streams for one event and returns its categories.
     mutating func apply(itemID: String, userID: String, userHash: UInt64, type: EventType, time: Double,
                         value: Double) -> [String] {
         let route = schema.route(for: type)
         if route.item.isEmpty { return items[itemID]?.categories ?? [] }
+        if items.count >= capacity, items[itemID] == nil {
+            skippedUnknownItems += 1
+            return []
+        }
         let schema = self.schema
         return Self.update(&items[itemID, default: ItemFeatureState()], schema: schema) { state in
             let specs = schema.specs[FeatureKeyKind.item.index]

@@ -4,6 +4,10 @@
 import Synchronization
 
 /// Storage for evicted per-user feature state.
+///
+/// `UserFeatureState` is `Codable`. It uses positive and negative infinity as "nothing seen yet"
+/// sentinels, so a JSON encoding needs `nonConformingFloatEncodingStrategy = .convertToString(...)`
+/// (and the matching decoding strategy); binary encodings need nothing special.
 public protocol FeatureStateStore: Sendable {
     /// Stores (or replaces) a user's state.
     func save(_ state: UserFeatureState, for userID: String)

@@ -12,11 +12,14 @@ public struct FeatureEngineConfiguration: Hashable, Sendable {
     public var shardCount: Int
     /// Users kept in memory across all shards; beyond it the least recently used go to the store.
     public var maxResidentUsers: Int
+    /// Items whose state events may create; catalog items (`upsertItem`) are always admitted.
+    public var maxItems: Int
 
     /// Creates a configuration.
-    public init(shardCount: Int = 16, maxResidentUsers: Int = 100_000) {
+    public init(shardCount: Int = 16, maxResidentUsers: Int = 100_000, maxItems: Int = 1_000_000) {
         self.shardCount = max(1, shardCount)
         self.maxResidentUsers = max(1, maxResidentUsers)
+        self.maxItems = max(1, maxItems)
     }
 }
 
@@ -42,6 +45,8 @@ public struct FeatureEngineMetrics: Hashable, Sendable, Codable {
     public var maxBytesPerUser: Int
     /// Items with state.
     public var items: Int
+    /// Events for unknown items refused item state because the item bound was reached.
+    public var skippedUnknownItems: Int
 
     /// `hits / lookups` (1 when nothing was looked up).
     public var hitRate: Double { lookups == 0 ? 1 : Double(hits) / Double(lookups) }
@@ -49,7 +54,7 @@ public struct FeatureEngineMetrics: Hashable, Sendable, Codable {
     enum CodingKeys: String, CodingKey {
         case version, events, lookups, hits, storeLoads = "store_loads", evictions
         case residentUsers = "resident_users", residentBytes = "resident_bytes"
-        case maxBytesPerUser = "max_bytes_per_user", items
+        case maxBytesPerUser = "max_bytes_per_user", items, skippedUnknownItems = "skipped_unknown_items"
     }
 }
 
@@ -79,7 +84,10 @@ public final class RealTimeFeatureEngine: Sendable {
         userShards = (0..<configuration.shardCount).map { _ in
             UserFeatureShardBox(UserFeatureShard(schema: schema, residents: ResidentUserTable(capacity: perShard)))
         }
-        itemShards = (0..<configuration.shardCount).map { _ in ItemFeatureShardBox(ItemFeatureShard(schema: schema)) }
+        let itemsPerShard = max(1, configuration.maxItems / configuration.shardCount)
+        itemShards = (0..<configuration.shardCount).map { _ in
+            ItemFeatureShardBox(ItemFeatureShard(schema: schema, capacity: itemsPerShard))
+        }
     }
 
     // MARK: Versions
@@ -92,6 +100,11 @@ public final class RealTimeFeatureEngine: Sendable {
 
     /// Remembered versions, oldest first; the last is active.
     public var versionHistory: [String] { history.withLock { $0.stack.map(\.version) } }
+
+    /// A validator accepting the built-in event types and the active set's custom types.
+    public func eventValidator(limits: EventLimits = EventLimits()) -> EventValidator {
+        EventValidator(limits: limits, customTypes: activeDefinitions.customEventTypes)
+    }
 
     /// The layout of `featureVector(for:context:now:)` under the active version.
     public var vectorLayout: FeatureVectorLayout { history.withLock { $0.current.layout } }
@@ -171,7 +184,7 @@ public final class RealTimeFeatureEngine: Sendable {
         let schema = history.withLock { $0.current }
         var m = FeatureEngineMetrics(version: schema.definitions.version, events: 0, lookups: 0, hits: 0, storeLoads: 0,
                                      evictions: 0, residentUsers: 0, residentBytes: 0,
-                                     maxBytesPerUser: schema.maxBytesPerUser, items: 0)
+                                     maxBytesPerUser: schema.maxBytesPerUser, items: 0, skippedUnknownItems: 0)
         for box in userShards {
             box.shard.withLock { shard in
                 m.events += shard.counters.events
@@ -183,7 +196,12 @@ public final class RealTimeFeatureEngine: Sendable {
                 m.residentBytes += shard.residents.estimatedBytes
             }
         }
-        for box in itemShards { m.items += box.shard.withLock { $0.items.count } }
+        for box in itemShards {
+            box.shard.withLock { shard in
+                m.items += shard.items.count
+                m.skippedUnknownItems += shard.skippedUnknownItems
+            }
+        }
         return m
     }
 
@@ -192,7 +210,11 @@ public final class RealTimeFeatureEngine: Sendable {
         let store = self.store
         for box in userShards {
             box.shard.withLock { shard in
-                for (id, state) in shard.residents.residents { store.save(state, for: id) }
+                for (id, state) in shard.residents.residents {
+                    var leaving = state
+                    leaving.stampSignatures(shard.schema)
+                    store.save(leaving, for: id)
+                }
             }
         }
     }

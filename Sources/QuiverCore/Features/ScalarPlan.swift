@@ -151,7 +151,7 @@ struct AccumulatorReader: FeatureStreamReading {
 
     func decayedCount(stream: Int, window: Int, at now: Double) -> Double {
         guard stream < streams.count else { return 0 }
-        return streams[stream].decayedCount(window: window, at: now)
+        return streams[stream].decayedCount(window: window, spec: specs[stream], at: now)
     }
 
     func newest(stream: Int) -> Double {
@@ -188,7 +188,8 @@ struct MergedAccumulatorReader: FeatureStreamReading {
 
     func decayedCount(stream: Int, window: Int, at now: Double) -> Double {
         var total = 0.0
-        each(stream) { total += $0.decayedCount(window: window, at: now) }
+        let spec = specs[stream]
+        each(stream) { total += $0.decayedCount(window: window, spec: spec, at: now) }
         return total
     }
 

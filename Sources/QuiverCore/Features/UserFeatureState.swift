@@ -32,6 +32,10 @@ public struct UserFeatureState: Hashable, Sendable, Codable {
     public internal(set) var sessionEventCount = 0
     /// Lifetime events.
     public internal(set) var eventCount = 0
+    /// Signatures of the user and user x category streams, by stream id, written when the state
+    /// leaves the engine for a store so another engine can map them to its own stream ids.
+    var streamSignatures: [String]?
+    var categoryStreamSignatures: [String]?
 
     /// An empty state.
     public init() {}
@@ -55,12 +59,43 @@ public struct UserFeatureState: Hashable, Sendable, Codable {
         if streams.count < live.count {
             streams.append(contentsOf: repeatElement(FeatureAccumulator(), count: live.count - streams.count))
         }
-        for i in streams.indices where !(i < live.count && live[i]) && !streams[i].isEmpty { streams[i] = FeatureAccumulator() }
+        for i in streams.indices where !(i < live.count && live[i]) && !streams[i].isEmpty {
+            streams[i] = FeatureAccumulator()
+        }
+    }
+
+    /// Records the stream signatures of `schema` (before handing the state to a store).
+    mutating func stampSignatures(_ schema: FeatureSchema) {
+        streamSignatures = schema.specs[FeatureKeyKind.user.index].map(\.signature)
+        categoryStreamSignatures = schema.specs[FeatureKeyKind.userCategory.index].map(\.signature)
+    }
+
+    /// Moves stored streams to this schema's stream ids by signature (after loading from a store);
+    /// streams this schema does not know are dropped.
+    mutating func adoptSignatures(_ schema: FeatureSchema) {
+        guard let userSignatures = streamSignatures, let categorySignatures = categoryStreamSignatures else { return }
+        func remap(_ old: [FeatureAccumulator], _ signatures: [String], _ kind: FeatureKeyKind) -> [FeatureAccumulator] {
+            let specs = schema.specs[kind.index]
+            var ids: [String: Int] = [:]
+            for (id, spec) in specs.enumerated() { ids[spec.signature] = id }
+            var fresh = Array(repeating: FeatureAccumulator(), count: specs.count)
+            for (oldID, signature) in signatures.enumerated() where oldID < old.count {
+                if let id = ids[signature] { fresh[id] = old[oldID] }
+            }
+            return fresh
+        }
+        streams = remap(streams, userSignatures, .user)
+        for i in categories.indices {
+            categories[i].streams = remap(categories[i].streams, categorySignatures, .userCategory)
+        }
+        streamSignatures = nil
+        categoryStreamSignatures = nil
+        generation = -1
     }
 
     /// Folds one event in. `categories` are the item's categories from the catalog.
-    mutating func apply(time: Double, value: Double, itemID: String?, itemHash: UInt64, categories itemCategories: [String],
-                        route: EventRoute, schema: FeatureSchema) {
+    mutating func apply(time: Double, value: Double, itemID: String?, itemHash: UInt64,
+                        categories itemCategories: [String], route: EventRoute, schema: FeatureSchema) {
         let userSpecs = schema.specs[FeatureKeyKind.user.index]
         for id in route.user {
             streams[id].add(time: time, value: value, party: itemID, partyHash: itemHash, spec: userSpecs[id])
@@ -124,10 +159,12 @@ public struct UserFeatureState: Hashable, Sendable, Codable {
 
     /// Approximate heap bytes held by this state.
     public var estimatedBytes: Int {
-        var bytes = 256 + streams.capacity * 96
+        let slot = MemoryLayout<FeatureAccumulator>.stride
+        var bytes = MemoryLayout<UserFeatureState>.stride + 32 + streams.capacity * slot
         for s in streams where !s.isEmpty { bytes += s.estimatedBytes }
+        bytes += 32 + categories.capacity * MemoryLayout<CategoryFeatureState>.stride
         for c in categories {
-            bytes += 96 + c.name.utf8.count + c.streams.capacity * 96
+            bytes += (c.name.utf8.count > 15 ? c.name.utf8.count : 0) + 32 + c.streams.capacity * slot
             for s in c.streams where !s.isEmpty { bytes += s.estimatedBytes }
         }
         return bytes

@@ -62,10 +62,14 @@ public struct WindowSummary: Hashable, Sendable {
 }
 
 /// The non-empty buckets of every window of one stream in a single array, so that one event
-/// touches one heap object whatever the number of windows. Layout: slot `w < windowCount` holds the
-/// length of window w's segment (in `index`); the segments follow in window order, each oldest
-/// first. Only buckets inside the window of the newest event are kept, so a quiet key holds a few
-/// entries and a busy one at most `bucketCount` per window.
+/// touches one heap object whatever the number of windows.
+///
+/// Layout: slot `w < windowCount` is window w's header: the length of its segment (`index`) and its
+/// decayed counter (`count` = value, `sum` = reference time). The segments follow in reverse window
+/// order, each oldest first, so with windows listed shortest first the busiest segment is last and
+/// a new bucket there is an append rather than a move of the other segments. Only buckets inside
+/// the window of the newest event are kept: a quiet key holds a few entries, a busy one at most
+/// `bucketCount` per window.
 public struct WindowBucketStore: Hashable, Sendable, Codable {
     /// One non-empty bucket (or, in the header slots, a segment length).
     struct Bucket: Hashable, Sendable, Codable {
@@ -83,7 +87,7 @@ public struct WindowBucketStore: Hashable, Sendable, Codable {
     /// Creates an empty store for `windowCount` windows.
     public init(windowCount: Int) {
         self.windowCount = windowCount
-        storage = Array(repeating: Bucket(index: 0, count: 0, sum: 0, min: 0, max: 0), count: windowCount)
+        storage = Array(repeating: Bucket(index: 0, count: 0, sum: -.infinity, min: 0, max: 0), count: windowCount)
     }
 
     /// Adds one event to every window. `geometries[w]` is window w's geometry. Returns the number
@@ -93,7 +97,7 @@ public struct WindowBucketStore: Hashable, Sendable, Codable {
     public mutating func add(time: Double, value: Double, geometries: [WindowGeometry]) -> Int {
         var start = windowCount
         var accepted = 0
-        for w in geometries.indices {
+        for w in geometries.indices.reversed() {
             let length = Int(storage[w].index)
             let added = add(time: time, value: value, window: w, start: start, length: length, geometry: geometries[w],
                             accepted: &accepted)
@@ -137,10 +141,27 @@ public struct WindowBucketStore: Hashable, Sendable, Codable {
         return 1
     }
 
+    /// Adds one event to the decayed counter of every window (kept in the header slots: `count` is
+    /// the value, `sum` the reference time), the half-life of window w being `halfLives[w]`.
+    @inline(__always)
+    public mutating func addDecayed(at time: Double, halfLives: [Double]) {
+        for w in halfLives.indices {
+            var header = storage[w]
+            DecayedCounter.fold(value: &header.count, reference: &header.sum, weight: 1, time: time,
+                                halfLife: halfLives[w])
+            storage[w] = header
+        }
+    }
+
+    /// The decayed count of window `w` at `now`.
+    public func decayedCount(window w: Int, halfLife: Double, at now: Double) -> Double {
+        DecayedCounter.value(storage[w].count, reference: storage[w].sum, halfLife: halfLife, at: now)
+    }
+
     /// The summary of window `w` ending at `now`. `geometries` are those passed to `add`.
     public func summary(window w: Int, geometries: [WindowGeometry], at now: Double) -> WindowSummary {
         var start = windowCount
-        for header in 0..<w { start += Int(storage[header].index) }
+        for header in (w + 1)..<windowCount { start += Int(storage[header].index) }
         return summarize(from: start, length: Int(storage[w].index), geometry: geometries[w], at: now)
     }
 
