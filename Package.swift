@@ -103,4 +103,9 @@ if ProcessInfo.processInfo.environment["QUIVER_BENCHMARKS"] != nil {
             path: "Benchmarks/HTTPCodec",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ))
+    // Plain release executables that print the numbers the closing notes report:
+    //   FeatureBench RUNS standard,wide,lean | FeatureBench ml100k DATA/ml-100k RUNS
+    //   LearningBench DATA synthetic|replay|ope|perf
+    package.targets.append(.executableTarget(name: "FeatureBench", dependencies: ["QuiverCore"], path: "Benchmarks/FeatureBench"))
+    package.targets.append(.executableTarget(name: "LearningBench", dependencies: ["QuiverCore"], path: "Benchmarks/LearningBench"))
 }

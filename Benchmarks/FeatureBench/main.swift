@@ -1,0 +1,163 @@
+// FeatureBench: release-mode throughput and latency of the QuiverCore feature engine.
+// Usage: FeatureBench [runs] [ml100k-path]
+import QuiverCore
+import Foundation
+
+struct BenchRandom {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9e37_79b9_7f4a_7c15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
+    }
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+}
+
+func wideSet() -> FeatureDefinitionSet {
+    var set = FeatureDefinitionSet.standard
+    set.version = "wide"
+    set.definitions.append(FeatureDefinition(
+        name: "user_wide", key: .user, eventTypes: [],
+        aggregations: [.count, .sum, .mean, .rate, .min, .max, .distinct, .decayedCount, .recency, .lastN],
+        windows: [.oneMinute, .fiveMinutes, .oneHour, .oneDay, .oneWeek]))
+    return set
+}
+
+func percentile(_ sorted: [Double], _ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+func stats(_ xs: [Double]) -> String {
+    let s = xs.sorted()
+    let mean = xs.reduce(0, +) / Double(xs.count)
+    return String(format: "min %.3g  median %.3g  max %.3g  mean %.3g", s.first!, percentile(s, 0.5), s.last!, mean)
+}
+
+func leanSet() -> FeatureDefinitionSet {
+    FeatureDefinitionSet(version: "lean", definitions: [
+        FeatureDefinition(name: "user_events", key: .user, eventTypes: [], aggregations: [.count],
+                          windows: [.oneMinute, .fiveMinutes, .oneHour, .oneDay, .oneWeek]),
+    ])
+}
+
+func residentMegabytes() -> Double {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }
+    return Double(line.split(separator: " ").dropFirst().first ?? "0").map { $0 / 1024 } ?? 0
+}
+
+func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+
+if CommandLine.arguments.count > 2, CommandLine.arguments[1] == "ml100k" {
+    // Replay MovieLens-100k (ratings in time order) through the standard definitions.
+    let dir = CommandLine.arguments[2]
+    let runs = CommandLine.arguments.count > 3 ? Int(CommandLine.arguments[3]) ?? 5 : 5
+    let rssStart = residentMegabytes()
+    let inter = try! String(contentsOfFile: dir + "/ml-100k.inter", encoding: .utf8)
+    var events: [UserEvent] = []
+    for line in inter.split(separator: "\n").dropFirst() {
+        let f = line.split(separator: "\t")
+        guard f.count >= 4, let rating = Double(f[2]), let t = Double(f[3]) else { continue }
+        events.append(UserEvent(userID: String(f[0]), itemID: String(f[1]), type: .rating, value: rating, timestamp: t))
+    }
+    events.sort { $0.time < $1.time }
+    var items: [CatalogItem] = []
+    let itemText = try! String(contentsOfFile: dir + "/ml-100k.item", encoding: .utf8)
+    for line in itemText.split(separator: "\n").dropFirst() {
+        let f = line.split(separator: "\t", omittingEmptySubsequences: false)
+        guard f.count >= 4 else { continue }
+        items.append(CatalogItem(itemID: String(f[0]), categories: f[3].split(separator: " ").map(String.init)))
+    }
+    let rssLoaded = residentMegabytes()
+    var times: [Double] = []
+    var lastEngine: RealTimeFeatureEngine?
+    for _ in 0..<runs {
+        lastEngine = nil
+        let engine = try! RealTimeFeatureEngine(definitions: .standard)
+        let clock = ContinuousClock()
+        let start = clock.now
+        for item in items { engine.upsertItem(item) }
+        for e in events { engine.ingest(e, receivedAt: 0) }
+        times.append(seconds(start.duration(to: clock.now)))
+        lastEngine = engine
+    }
+    let m = lastEngine!.metrics()
+    print("ml-100k replay: \(events.count) ratings, \(items.count) items, \(m.residentUsers) users")
+    print("replay seconds: \(stats(times)); events/s median \(String(format: "%.3g", Double(events.count) / times.sorted()[times.count / 2]))")
+    print(String(format: "process RSS MB: start %.1f, data loaded %.1f, after replay (one engine live) %.1f; engine estimate %.1f MB (%.0f bytes/user)",
+                 rssStart, rssLoaded, residentMegabytes(), Double(m.residentBytes) / 1e6, Double(m.residentBytes) / Double(max(1, m.residentUsers))))
+    let now = events.last!.time
+    var buffer: [Double] = []
+    var samples: [Double] = []
+    let clock = ContinuousClock()
+    for u in 1...943 {
+        for _ in 0..<20 {
+            let t0 = clock.now
+            lastEngine!.writeFeatureVector(for: String(u), now: now, into: &buffer)
+            samples.append(seconds(t0.duration(to: clock.now)) * 1e6)
+        }
+    }
+    samples.sort()
+    print(String(format: "ml-100k vector us: p50 %.2f p99 %.2f p99.9 %.2f", percentile(samples, 0.5), percentile(samples, 0.99), percentile(samples, 0.999)))
+    exit(0)
+}
+
+let runs = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 5 : 5
+let types: [EventType] = [.view, .view, .view, .view, .click, .click, .addToCart, .purchase, .rating, .dwell]
+let base = 1_764_000_000.0
+let userCount = Int(ProcessInfo.processInfo.environment["BENCH_USERS"] ?? "") ?? 100_000
+let itemCount = 20_000, eventCount = 1_000_000
+
+func makeEvents(seed: UInt64) -> [UserEvent] {
+    var rng = BenchRandom(state: seed)
+    let users = (0..<userCount).map { "user-\($0)" }
+    let items = (0..<itemCount).map { "item-\($0)" }
+    return (0..<eventCount).map { i in
+        UserEvent(userID: users[rng.below(userCount)], itemID: items[rng.below(itemCount)],
+                  type: types[rng.below(types.count)], value: Double(rng.below(5) + 1),
+                  timestamp: base + Double(i) * 0.01 - Double(rng.below(30)))
+    }
+}
+
+let events = makeEvents(seed: 42)
+let allSets = [("standard", FeatureDefinitionSet.standard), ("wide", wideSet()), ("lean", leanSet())]
+let chosen = CommandLine.arguments.count > 2 ? CommandLine.arguments[2].split(separator: ",").map(String.init) : ["standard", "wide", "lean"]
+for (label, set) in allSets where chosen.contains(label) {
+    print("== \(label): \(set.definitions.count) definitions, vector length \(try! RealTimeFeatureEngine(definitions: set).vectorLayout.count)")
+    var rates: [Double] = []
+    var p50s: [Double] = [], p99s: [Double] = [], p999s: [Double] = []
+    var lastEngine: RealTimeFeatureEngine?
+    for run in 0..<runs {
+        let engine = try! RealTimeFeatureEngine(definitions: set, configuration: .init(shardCount: 16, maxResidentUsers: 200_000))
+        for i in 0..<itemCount {
+            engine.upsertItem(CatalogItem(itemID: "item-\(i)", categories: ["cat-\(i % 20)", "top-\(i % 5)"]))
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        for e in events { engine.ingest(e, receivedAt: base) }
+        let elapsed = start.duration(to: clock.now)
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        rates.append(Double(eventCount) / seconds)
+        var rng = BenchRandom(state: UInt64(run + 7))
+        var buffer: [Double] = []
+        var samples: [Double] = []
+        let now = base + Double(eventCount) * 0.01
+        let context = EventContext(device: "mobile", locale: "en-US", page: "homepage")
+        for _ in 0..<20_000 {
+            let user = "user-\(rng.below(userCount))"
+            let t0 = clock.now
+            engine.writeFeatureVector(for: user, context: context, now: now, into: &buffer)
+            let d = t0.duration(to: clock.now)
+            samples.append(Double(d.components.attoseconds) / 1e12 + Double(d.components.seconds) * 1e6)
+        }
+        samples.sort()
+        p50s.append(percentile(samples, 0.5)); p99s.append(percentile(samples, 0.99)); p999s.append(percentile(samples, 0.999))
+        lastEngine = engine
+    }
+    print("ingest events/s (1 thread, \(eventCount) events, \(userCount) users): \(stats(rates))")
+    print("vector p50 us: \(stats(p50s))")
+    print("vector p99 us: \(stats(p99s))")
+    print("vector p99.9 us: \(stats(p999s))")
+    if let m = lastEngine?.metrics() {
+        print("resident users \(m.residentUsers), resident MB \(String(format: "%.1f", Double(m.residentBytes) / 1e6)), max bytes/user \(m.maxBytesPerUser), hit rate \(String(format: "%.3f", m.hitRate))")
+    }
+}
