@@ -9,12 +9,19 @@ public struct ProcessResult: Sendable {
 }
 
 public enum TestProcess {
-    public static func run(_ executable: String, _ arguments: [String], input: String? = nil, timeoutSeconds: Double = 30) async throws -> ProcessResult {
-        try await onThread { try runBlocking(executable, arguments, input: input, timeoutSeconds: timeoutSeconds) }
+    /// Runs `executable` (looked up on PATH) with `arguments`; `environment` replaces the
+    /// process environment when given.
+    public static func run(_ executable: String, _ arguments: [String], input: String? = nil, environment: [String: String]? = nil,
+                           timeoutSeconds: Double = 30) async throws -> ProcessResult {
+        try await onThread {
+            try runBlocking(executable, arguments, input: input, environment: environment, timeoutSeconds: timeoutSeconds)
+        }
     }
 
-    static func runBlocking(_ executable: String, _ arguments: [String], input: String?, timeoutSeconds: Double) throws -> ProcessResult {
+    static func runBlocking(_ executable: String, _ arguments: [String], input: String?, environment: [String: String]?,
+                            timeoutSeconds: Double) throws -> ProcessResult {
         let process = Process()
+        if let environment { process.environment = environment }
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [executable] + arguments
         // Output goes to files, so a chatty child can never fill a pipe and stall.
