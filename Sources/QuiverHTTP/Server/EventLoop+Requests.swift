@@ -192,23 +192,13 @@ extension EventLoop {
 
     /// Writes as much pending output as the socket takes; closes when a close was asked for.
     func flush(_ connection: HTTPConnection) {
-        while connection.hasPendingOutput {
-            let n = connection.outbound.withUnsafeBytes { bytes in
-                send(connection.fd, bytes.baseAddress! + connection.outboundOffset,
-                     bytes.count - connection.outboundOffset, Int32(MSG_NOSIGNAL))
-            }
-            if n > 0 {
-                connection.outboundOffset += n
-                connection.lastWriteProgress = now
-            } else if n < 0 && errno == EINTR {
-                continue
-            } else if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
-                updateInterest(connection)
-                return
-            } else {
-                closeConnection(connection)
-                return
-            }
+        guard writePending(connection) else {
+            closeConnection(connection)
+            return
+        }
+        if connection.hasPendingOutput {  // the socket is full: wait for EPOLLOUT
+            updateInterest(connection)
+            return
         }
         if connection.outbound.capacity > 256 * 1024 {
             connection.outbound = []
