@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # services.sh: starts and stops the real servers the tests talk to, on loopback only, each on
-# its own port and data directory under $QUIVER_SERVICES_DIR (default /tmp/quiver-services):
-#   scripts/services.sh start   redis-server on $QUIVER_REDIS_PORT (16379) and PostgreSQL 15
-#                               on $QUIVER_PG_PORT (15432), database "quiver", user "postgres"
+# its own port and data directory under $QUIVER_TEST_SERVICES_DIR (default /tmp/quiver-services):
+#   scripts/services.sh start   redis-server on $QUIVER_TEST_REDIS_PORT (16379) and PostgreSQL 15
+#                               on $QUIVER_TEST_PG_PORT (15432), database "quiver", user "postgres"
 #   scripts/services.sh stop    stops both (only the processes this script started)
 #   scripts/services.sh env     prints the QUIVER_TEST_* variables the tests read
 # PostgreSQL refuses to run as root: it runs as the "postgres" user.
 set -euo pipefail
 
-DIR=${QUIVER_SERVICES_DIR:-/tmp/quiver-services}
-REDIS_PORT=${QUIVER_REDIS_PORT:-16379}
-PG_PORT=${QUIVER_PG_PORT:-15432}
+DIR=${QUIVER_TEST_SERVICES_DIR:-/tmp/quiver-services}
+REDIS_PORT=${QUIVER_TEST_REDIS_PORT:-16379}
+PG_PORT=${QUIVER_TEST_PG_PORT:-15432}
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
 
 log() { echo "services: $*" >&2; }

@@ -1,6 +1,7 @@
 // ConfigurationTests: defaults, the precedence of file < environment < flags, clear errors for
 // unknown keys and bad values, and config/quiver.yaml kept in step with the code.
 import Foundation
+import QuiverCore
 import Testing
 @testable import QuiverServer
 
@@ -92,5 +93,17 @@ import Testing
         #expect(try ConfigurationLoader.load(yaml: (text, "config/quiver.yaml")) == QuiverConfiguration())
         let keys = Set(try ConfigurationLoader.flatten(yaml: text, source: "config/quiver.yaml").map(\.0))
         #expect(keys == Set(ConfigurationSettings.all.map(\.key)))
+    }
+
+    /// config/features.yaml, loaded the way `features.definitions_file` loads it, is the built-in
+    /// standard set; a file that is not a definition set is refused naming the key.
+    @Test func shippedFeatureDefinitionsLoadFromYAML() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let loaded = try FeatureService.definitions(from: root.appendingPathComponent("config/features.yaml").path)
+        #expect(loaded == .standard)
+        #expect(throws: ConfigurationError.self) {
+            try FeatureService.definitions(from: root.appendingPathComponent("config/quiver.yaml").path)
+        }
+        #expect(throws: ConfigurationError.self) { try FeatureService.definitions(from: "/nonexistent/features.yaml") }
     }
 }

@@ -12,6 +12,7 @@ public final class QuiverApplication: Sendable {
     public let configuration: QuiverConfiguration
     public let server: HTTPServer
     let pool: BlockingIOPool
+    let features: FeatureService
     let logger: Logger
 
     /// Builds the server and binds its port; throws when the address cannot be bound.
@@ -22,13 +23,16 @@ public final class QuiverApplication: Sendable {
         self.logger = logger
         pool = BlockingIOPool(threads: configuration.ioThreads)
         let probes = try DependencyProbes(configuration: configuration, pool: pool)
-        let router = Self.router(configuration: configuration, probes: probes)
+        features = try FeatureService(configuration: configuration, logger: logger)
+        let router = Self.router(configuration: configuration, probes: probes, features: features)
         server = try HTTPServer(configuration: configuration.http, router: router, logger: logger)
     }
 
-    static func router(configuration: QuiverConfiguration, probes: DependencyProbes) -> Router {
+    static func router(configuration: QuiverConfiguration, probes: DependencyProbes, features: FeatureService) -> Router {
         var router = Router()
         SystemRoutes.install(into: &router, probes: probes, startedAt: .now)
+        EventRoutes.install(into: &router, service: features)
+        FeatureRoutes.install(into: &router, service: features)
         if configuration.benchmarkEndpoints {
             BenchmarkRoutes.install(into: &router)
         }
@@ -47,6 +51,7 @@ public final class QuiverApplication: Sendable {
     /// Waits until the server has stopped, then releases the I/O pool.
     public func waitUntilStopped() {
         server.waitUntilStopped()
+        features.log.shutdown()
         pool.shutdown()
     }
 

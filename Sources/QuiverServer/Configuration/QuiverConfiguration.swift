@@ -21,6 +21,16 @@ public struct QuiverConfiguration: Sendable, Equatable {
     public var logLevel = Logger.Level.info
     /// Serves `GET /hello` and `POST /echo` for side-by-side benchmarks.
     public var benchmarkEndpoints = false
+    /// A YAML or JSON file of feature definitions; empty means the built-in standard set.
+    public var featureDefinitionsFile = ""
+    /// Users whose feature state stays in memory (least recently used ones are evicted beyond it).
+    public var maxResidentUsers = 100_000
+    /// Items whose state events may create (catalog items are always admitted).
+    public var maxItems = 1_000_000
+    /// Events accepted in one `POST /api/v1/events`.
+    public var maxEventBatch = 10_000
+    /// Users in one `POST /api/v1/features/compute`.
+    public var maxComputeUsers = 1_000
 
     public init() {}
 }

@@ -34,6 +34,8 @@ public final class SQLiteDatabase {
 
     deinit { sqlite3_close_v2(handle) }
 
+    var rawHandle: OpaquePointer { handle }
+
     /// Runs one statement, binding `parameters` to `?1, ?2, ...`, and returns its rows as text.
     @discardableResult
     public func execute(_ sql: String, _ parameters: [String?] = []) throws(SQLiteError) -> [[String?]] {

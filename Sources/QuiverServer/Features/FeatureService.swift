@@ -1,0 +1,56 @@
+// FeatureService: the feature engine behind the API: events validated, made durable in the
+// embedded log (acknowledged only after commit), then applied to the engine; catalog items the
+// same way; reads of real-time features. At start it loads the definitions and replays the log,
+// so a restart resumes with every acknowledged event.
+import Foundation
+import Logging
+import QuiverCore
+import QuiverStore
+import Yams
+
+final class FeatureService: Sendable {
+    let engine: RealTimeFeatureEngine
+    let log: DurableEventLog
+    let validator: EventValidator
+    let maxComputeUsers: Int
+
+    init(configuration: QuiverConfiguration, logger: Logger) throws {
+        let definitions = try Self.definitions(from: configuration.featureDefinitionsFile)
+        engine = try RealTimeFeatureEngine(
+            definitions: definitions,
+            configuration: FeatureEngineConfiguration(maxResidentUsers: configuration.maxResidentUsers, maxItems: configuration.maxItems))
+        var limits = EventLimits()
+        limits.maxBatchSize = configuration.maxEventBatch
+        validator = engine.eventValidator(limits: limits)
+        maxComputeUsers = configuration.maxComputeUsers
+        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        log = try DurableEventLog(path: configuration.dataDirectory + "/quiver.db")
+        let start = ContinuousClock.now
+        let engine = engine
+        let replayed = try log.replay(item: { engine.upsertItem($0) }, event: { engine.ingest($0, receivedAt: $0.time) })
+        logger.info("feature state restored from the event log", metadata: [
+            "items": "\(replayed.items)", "events": "\(replayed.events)", "elapsed": "\(ContinuousClock.now - start)",
+            "definitions": "\(definitions.version)"])
+        log.start()
+    }
+
+    /// The feature definitions in `path` (YAML or JSON), or the built-in standard set.
+    static func definitions(from path: String) throws -> FeatureDefinitionSet {
+        guard !path.isEmpty else { return .standard }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ConfigurationError("features.definitions_file: cannot read '\(path)'")
+        }
+        do {
+            // YAML is a superset of JSON: load either, then decode through JSON.
+            let object = try Yams.load(yaml: text)
+            let data = try JSONSerialization.data(withJSONObject: object ?? [:])
+            let definitions = try JSONDecoder().decode(FeatureDefinitionSet.self, from: data)
+            try definitions.validate()
+            return definitions
+        } catch {
+            throw ConfigurationError("features.definitions_file '\(path)': \(error)")
+        }
+    }
+
+    static func now() -> Double { Date().timeIntervalSince1970 }
+}
