@@ -420,3 +420,21 @@ import Testing
         #expect(ga["global_events.distinct.1h"] == 40)
     }
 }
+
+@Suite struct BoundedFeatureStateStoreTests {
+    @Test func keepsAtMostItsCapacityAndDropsTheOldest() throws {
+        let store = BoundedFeatureStateStore(capacity: 3)
+        let engine = try RealTimeFeatureEngine(definitions: .standard,
+                                               configuration: FeatureEngineConfiguration(shardCount: 1, maxResidentUsers: 2),
+                                               store: store)
+        for i in 0..<10 {
+            engine.ingest(UserEvent(userID: "u\(i)", itemID: "i", type: .view, timestamp: 1_000 + Double(i)), receivedAt: 1_000 + Double(i))
+        }
+        #expect(store.count <= 3)
+        #expect(store.dropped >= 10 - 2 - 3)
+        // A user still in the store comes back with its state; the store then forgets it.
+        let kept = (0..<10).map { "u\($0)" }.filter { store.load(userID: $0) != nil }
+        #expect(!kept.isEmpty)
+        #expect(store.count == 0)
+    }
+}

@@ -24,7 +24,7 @@ public struct QuiverConfiguration: Sendable, Equatable {
     /// A YAML or JSON file of feature definitions; empty means the built-in standard set.
     public var featureDefinitionsFile = ""
     /// Users whose feature state stays in memory (least recently used ones are evicted beyond it).
-    public var maxResidentUsers = 100_000
+    public var maxResidentUsers = 20_000
     /// Items whose state events may create (catalog items are always admitted).
     public var maxItems = 1_000_000
     /// Events accepted in one `POST /api/v1/events`.

@@ -10,15 +10,20 @@ import Yams
 
 final class FeatureService: Sendable {
     let engine: RealTimeFeatureEngine
+    let evicted: BoundedFeatureStateStore
     let log: DurableEventLog
     let validator: EventValidator
     let maxComputeUsers: Int
 
     init(configuration: QuiverConfiguration, logger: Logger) throws {
         let definitions = try Self.definitions(from: configuration.featureDefinitionsFile)
+        // Evicted users wait in a bounded in-memory tier (as many again as are resident); beyond
+        // it the oldest are dropped. A durable state store is the storage issue's work.
+        evicted = BoundedFeatureStateStore(capacity: configuration.maxResidentUsers)
         engine = try RealTimeFeatureEngine(
             definitions: definitions,
-            configuration: FeatureEngineConfiguration(maxResidentUsers: configuration.maxResidentUsers, maxItems: configuration.maxItems))
+            configuration: FeatureEngineConfiguration(maxResidentUsers: configuration.maxResidentUsers, maxItems: configuration.maxItems),
+            store: evicted)
         var limits = EventLimits()
         limits.maxBatchSize = configuration.maxEventBatch
         validator = engine.eventValidator(limits: limits)
