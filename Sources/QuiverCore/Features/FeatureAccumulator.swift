@@ -38,15 +38,15 @@ public final class FeatureStreamSpec: Hashable, Sendable {
         halfLives = d.windows.map { Double($0.seconds) }
         hasDecay = d.aggregations.contains(.decayedCount)
         needsBuckets = d.aggregations.contains { [.count, .rate, .sum, .mean, .min, .max].contains($0) }
+        signature = [key.rawValue, eventTypes.map(\.rawValue).joined(separator: ","), windows.map(\.name).joined(separator: ","),
+                     aggregations.map(\.rawValue).joined(separator: ","), "\(bucketsPerWindow)", "\(distinctCap)", "\(lastN)"]
+            .joined(separator: "|")
     }
 
     /// A stable text naming the spec, e.g. `user|click,view|1h,24h|count,sum|60|0|0`: how stored
     /// state finds its streams again in another process or under another definition history.
-    public var signature: String {
-        [key.rawValue, eventTypes.map(\.rawValue).joined(separator: ","), windows.map(\.name).joined(separator: ","),
-         aggregations.map(\.rawValue).joined(separator: ","), "\(bucketsPerWindow)", "\(distinctCap)", "\(lastN)"]
-            .joined(separator: "|")
-    }
+    /// Computed once in `init`: evictions and loads read it for every stream.
+    public let signature: String
 
     public static func == (a: FeatureStreamSpec, b: FeatureStreamSpec) -> Bool {
         a.key == b.key && a.eventTypes == b.eventTypes && a.windows == b.windows && a.aggregations == b.aggregations
