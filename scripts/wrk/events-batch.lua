@@ -1,5 +1,7 @@
 -- wrk script: POST /api/v1/events with batches of 100 events (100 users, 50 items, mixed types),
--- each request with its own user ids so that the engine sees many users.
+-- each request with its own user ids so that the engine sees many users:
+-- EVENT_USER_GROUPS x 100 distinct users in all (default 5000 x 100 = 500,000).
+local groups = tonumber(os.getenv("EVENT_USER_GROUPS") or "5000")
 local types = {"view", "view", "view", "click", "add_to_cart", "purchase"}
 local counter = 0
 request = function()
@@ -7,7 +9,7 @@ request = function()
   local parts = {}
   for i = 1, 100 do
     parts[i] = string.format('{"user_id":"u%d_%d","item_id":"i%d","type":"%s","value":1.0}',
-      counter % 5000, i, (counter + i) % 50, types[(i % #types) + 1])
+      counter % groups, i, (counter + i) % 50, types[(i % #types) + 1])
   end
   local body = '{"events":[' .. table.concat(parts, ",") .. ']}'
   return wrk.format("POST", "/api/v1/events", {["Content-Type"] = "application/json"}, body)
