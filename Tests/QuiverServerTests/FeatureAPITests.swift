@@ -147,4 +147,28 @@ import Testing
             }
         }
     }
+
+    @Test func loadsAndRollsBackDefinitionVersionsAtRunTime() async throws {
+        let data = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        try await run(data) { port in
+            let (_, before) = try await request(port, "GET", "/api/v1/features/status")
+            let original = try #require(before["version"] as? String)
+            let next = #"{"version": "v-test-2", "definitions": [{"name": "user_clicks_only", "key": "user", "event_types": ["click"], "aggregations": ["count"], "windows": ["1h"]}]}"#
+            let (loaded, loadedBody) = try await request(port, "PUT", "/api/v1/features/definitions", next)
+            #expect(loaded == 200, "\(loadedBody)")
+            #expect(loadedBody["version"] as? String == "v-test-2")
+            let (bad, badBody) = try await request(port, "PUT", "/api/v1/features/definitions",
+                                                   #"{"version": "v-bad", "definitions": [{"name": "Bad Name", "key": "user", "event_types": ["click"], "aggregations": ["count"], "windows": ["1h"]}]}"#)
+            #expect(bad == 400)
+            #expect(((badBody["error"] as? [String: Any])?["field"] as? String)?.hasPrefix("definitions[0]") == true)
+            let (_, still) = try await request(port, "GET", "/api/v1/features/status")
+            #expect(still["version"] as? String == "v-test-2")  // the refused set changed nothing
+            let (rolled, rolledBody) = try await request(port, "POST", "/api/v1/features/definitions/rollback")
+            #expect(rolled == 200)
+            #expect(rolledBody["version"] as? String == original)
+            let (again, _) = try await request(port, "POST", "/api/v1/features/definitions/rollback")
+            #expect(again == 409)
+        }
+    }
 }

@@ -33,6 +33,7 @@ public final class QuiverApplication: Sendable {
         SystemRoutes.install(into: &router, probes: probes, startedAt: .now)
         EventRoutes.install(into: &router, service: features)
         FeatureRoutes.install(into: &router, service: features)
+        FeatureDefinitionRoutes.install(into: &router, service: features)
         if configuration.benchmarkEndpoints {
             BenchmarkRoutes.install(into: &router)
         }

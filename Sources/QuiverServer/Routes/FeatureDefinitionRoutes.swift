@@ -1,0 +1,55 @@
+// FeatureDefinitionRoutes: the feature engine's versions and health at run time:
+//   GET  /api/v1/features/status               active version, history, cache metrics
+//   PUT  /api/v1/features/definitions          load a new definition set (JSON), keeping state
+//   POST /api/v1/features/definitions/rollback back to the previous version
+// A refused set leaves the active one in place; the error names the field.
+import Foundation
+import QuiverCore
+import QuiverHTTP
+
+struct FeatureStatusBody: Encodable {
+    let version: String
+    let history: [String]
+    let vector_length: Int
+    let metrics: FeatureEngineMetrics
+    let hit_rate: Double
+    let evicted_states_held: Int
+    let evicted_states_dropped: Int
+}
+
+enum FeatureDefinitionRoutes {
+    static func install(into router: inout Router, service: FeatureService) {
+        router.get("/api/v1/features/status") { _ in
+            JSONBody.response(status(service))
+        }
+        router.put("/api/v1/features/definitions") { request in
+            let definitions: FeatureDefinitionSet
+            switch JSONBody.decode(FeatureDefinitionSet.self, from: request) {
+            case .failure(let error): return error.response
+            case .success(let decoded): definitions = decoded
+            }
+            do throws(FeatureDefinitionError) {
+                try service.engine.load(definitions)
+            } catch {
+                return .error(.badRequest, code: "invalid_definitions", message: error.description, field: error.field)
+            }
+            return JSONBody.response(status(service))
+        }
+        router.post("/api/v1/features/definitions/rollback") { _ in
+            do throws(FeatureDefinitionError) {
+                try service.engine.rollback()
+            } catch {
+                return .error(.conflict, code: "no_previous_version", message: error.description)
+            }
+            return JSONBody.response(status(service))
+        }
+    }
+
+    static func status(_ service: FeatureService) -> FeatureStatusBody {
+        let metrics = service.engine.metrics()
+        return FeatureStatusBody(version: service.engine.activeVersion, history: service.engine.versionHistory,
+                                 vector_length: service.engine.vectorLayout.count, metrics: metrics,
+                                 hit_rate: metrics.hitRate, evicted_states_held: service.evicted.count,
+                                 evicted_states_dropped: service.evicted.dropped)
+    }
+}
