@@ -10,7 +10,7 @@ struct Quiver: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quiver",
         abstract: "Quiver: a real-time personalization server.",
-        subcommands: [Serve.self, Version.self, Config.self],
+        subcommands: [Serve.self, Version.self, Config.self, Replay.self, OPE.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -87,5 +87,77 @@ struct Config: ParsableCommand {
 
     func run() throws {
         print(ConfigurationLoader.render(try options.load()), terminator: "")
+    }
+}
+
+struct Replay: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Prequential replay of a timestamped interaction file: HR@k and NDCG@k per model.",
+        discussion: """
+        Sorts by time, feeds the first part, then for each later event asks each model for the user's
+        top k (excluding items the user already had), counts a hit when the event's item is among
+        them, then feeds the event. The file is RecBole's .inter format (user_id, item_id, optional
+        rating, timestamp; tab- or comma-separated), e.g. ml-100k.inter from ../shared/data/fetch.sh.
+        """)
+
+    @Argument(help: "The interaction file.")
+    var file: String
+
+    @Option(help: "Comma-separated models: \(EvaluationRunner.replayModels.joined(separator: ",")).")
+    var models = EvaluationRunner.replayModels.joined(separator: ",")
+
+    @Option(help: "Share of events fed before evaluation starts.")
+    var trainFraction = 0.8
+
+    @Option(help: "The k of HR@k and NDCG@k.")
+    var top = 10
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    func validate() throws {
+        guard (0.0..<1.0).contains(trainFraction) else { throw ValidationError("--train-fraction must be in [0, 1)") }
+        guard top > 0 else { throw ValidationError("--top must be positive") }
+    }
+
+    func run() throws {
+        let names = models.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+        let results: [ReplayResult]
+        do {
+            results = try EvaluationRunner.replay(interactionsPath: file, models: names, trainFraction: trainFraction, cutoff: top)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        if json { print(EvaluationRunner.json(results)); return }
+        print("model          HR@\(top)    NDCG@\(top)  evaluated  seconds  events/s")
+        for r in results {
+            print(r.model.padding(toLength: 13, withPad: " ", startingAt: 0)
+                  + String(format: "  %.4f   %.4f   %8d  %7.2f  %8.0f", r.hit_rate, r.ndcg, r.evaluated_events, r.seconds, r.events_per_second))
+        }
+    }
+}
+
+struct OPE: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ope",
+        abstract: "Off-policy evaluation (IPS, SNIPS, DM, DR with 95% intervals) of the uniform-random policy on logged bandit data.",
+        discussion: "The file is an Open Bandit Dataset CSV (item_id, click, propensity_score), e.g. obd/random/all/all.csv.")
+
+    @Argument(help: "The logged-feedback CSV.")
+    var file: String
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    func run() throws {
+        let report: OPEReport
+        do { report = try EvaluationRunner.offPolicy(csvPath: file) } catch { throw ValidationError("\(error)") }
+        if json { print(EvaluationRunner.json(report)); return }
+        print("\(report.impressions) impressions, \(report.actions) actions, logged click rate \(String(format: "%.5f", report.logged_click_rate))")
+        print("policy: \(report.policy)")
+        for e in report.estimates {
+            print("  " + e.estimator.padding(toLength: 6, withPad: " ", startingAt: 0)
+                  + String(format: " %.5f  [%.5f, %.5f]  ESS %.0f", e.value, e.lower, e.upper, e.effective_sample_size))
+        }
     }
 }
