@@ -59,4 +59,54 @@ import Testing
         #expect(exited == 0)
         #expect(process.terminationReason == .exit)
     }
+
+    /// kill -9 right after acknowledged writes: a restart on the same data directory has them all.
+    @Test func losesNoAcknowledgedEventOnKill9() async throws {
+        let quiver = try #require(Self.binary, "build the quiver product first")
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("quiver-kill-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: data) }
+        func start(_ port: Int) async throws -> Process {
+            let process = Process()
+            process.executableURL = quiver
+            process.arguments = ["serve", "--port", String(port), "--data-dir", data.path]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            for _ in 0..<400 {
+                if (try? RawConnection(port: port)) != nil { return process }
+                try await Task.sleep(for: .milliseconds(25))
+            }
+            Issue.record("quiver did not start on \(port)")
+            return process
+        }
+        func post(_ port: Int, _ body: String) async -> HTTPTestResponse? {
+            guard let connection = try? RawConnection(port: port) else { return nil }
+            connection.send("POST /api/v1/events HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+            return await connection.readResponses(1).first
+        }
+        let port = Int.random(in: 40_000...44_999)
+        let first = try await start(port)
+        let now = Date().timeIntervalSince1970
+        var acknowledged = 0
+        for batch in 0..<20 {
+            let events = (0..<10).map { #"{"user_id":"killed","item_id":"i\#($0)","type":"click","timestamp":\#(now - Double(batch * 10 + $0))}"# }
+            if let response = await post(port, #"{"events":["# + events.joined(separator: ",") + "]}"), response.status == 200 {
+                acknowledged += 10
+            }
+        }
+        kill(first.processIdentifier, SIGKILL)
+        await onThread { first.waitUntilExit() }
+        #expect(first.terminationReason == .uncaughtSignal)
+        #expect(acknowledged == 200)
+
+        let secondPort = port + 5_000
+        let second = try await start(secondPort)
+        defer { second.terminate(); second.waitUntilExit() }
+        let connection = try RawConnection(port: secondPort)
+        connection.send("GET /api/v1/features/status HTTP/1.1\r\nHost: a\r\n\r\n")
+        let status = try #require(await connection.readResponses(1).first)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(status.body.utf8)) as? [String: Any])
+        let metrics = try #require(json["metrics"] as? [String: Any])
+        #expect(metrics["events"] as? Int == acknowledged)  // every acknowledged event was replayed
+    }
 }

@@ -8,6 +8,9 @@ enum JSONBody {
     static func response<T: Encodable>(_ value: T, status: HTTPStatus = .ok) -> HTTPResponse {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // JSON has no infinities or NaN; a value that is one (an empty window's min, say) is sent
+        // as a string rather than failing the whole response.
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         do {
             return .json(Array(try encoder.encode(value)), status: status)
         } catch {
