@@ -20,22 +20,8 @@ struct LenientEvent: Decodable {
     }
 
     static func describe(_ error: DecodingError) -> EventValidationError {
-        func path(_ codingPath: [any CodingKey]) -> String {
-            codingPath.map { key in key.intValue.map { "[\($0)]" } ?? ".\(key.stringValue)" }.joined()
-                .trimmingPrefix(".").description
-        }
-        switch error {
-        case .keyNotFound(let key, let context):
-            return EventValidationError(field: path(context.codingPath + [key]), message: "is required")
-        case .typeMismatch(let type, let context):
-            return EventValidationError(field: path(context.codingPath), message: "must be of type \(type)")
-        case .valueNotFound(let type, let context):
-            return EventValidationError(field: path(context.codingPath), message: "must be a \(type), not null")
-        case .dataCorrupted(let context):
-            return EventValidationError(field: path(context.codingPath), message: context.debugDescription)
-        @unknown default:
-            return EventValidationError(field: "events", message: "could not be decoded")
-        }
+        let fault = DecodingFault(error)
+        return EventValidationError(field: fault.field.isEmpty ? "events" : fault.field, message: fault.message)
     }
 }
 

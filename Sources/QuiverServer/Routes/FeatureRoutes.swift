@@ -94,10 +94,14 @@ enum FeatureRoutes {
                 } catch let error as EventValidationError {
                     return .error(.badRequest, code: "invalid_field", message: "\(error.description); nothing was imported", field: error.field)
                 } catch let error as DecodingError {
-                    let described = LenientEvent.describe(error)
-                    let field = "line \(number + 1)" + (described.field.isEmpty ? "" : ".\(described.field)")
+                    let fault = DecodingFault(error)
+                    if fault.field.isEmpty {
+                        return .error(.badRequest, code: "invalid_json", message: "line \(number + 1) is not JSON; nothing was imported",
+                                      field: "line \(number + 1)")
+                    }
+                    let field = "line \(number + 1).\(fault.field)"
                     return .error(.badRequest, code: "invalid_field",
-                                  message: "\(field): \(described.message); nothing was imported", field: field)
+                                  message: "\(field) \(fault.message); nothing was imported", field: field)
                 } catch {
                     return .error(.badRequest, code: "invalid_json", message: "line \(number + 1) is not JSON; nothing was imported")
                 }

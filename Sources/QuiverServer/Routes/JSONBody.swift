@@ -37,28 +37,38 @@ enum JSONBody {
     }
 
     static func describe(_ error: DecodingError) -> HTTPResponse {
+        let fault = DecodingFault(error)
+        if fault.field.isEmpty {
+            return .error(.badRequest, code: "invalid_json", message: "the body is not valid JSON")
+        }
+        return .error(.badRequest, code: fault.isMissing ? "missing_field" : "invalid_field",
+                      message: "\(fault.field) \(fault.message)", field: fault.field)
+    }
+}
+
+/// What a DecodingError says about the input: the field at fault (`events[3].user_id`, empty when
+/// the body is not JSON at all) and what is wrong with it.
+struct DecodingFault {
+    let field: String
+    let message: String
+    let isMissing: Bool
+
+    init(_ error: DecodingError) {
         func path(_ codingPath: [any CodingKey]) -> String {
             codingPath.map { key in key.intValue.map { "[\($0)]" } ?? ".\(key.stringValue)" }
                 .joined().trimmingPrefix(".").description
         }
         switch error {
         case .keyNotFound(let key, let context):
-            let field = path(context.codingPath + [key])
-            return .error(.badRequest, code: "missing_field", message: "\(field) is required", field: field)
+            (field, message, isMissing) = (path(context.codingPath + [key]), "is required", true)
         case .typeMismatch(let type, let context):
-            let field = path(context.codingPath)
-            return .error(.badRequest, code: "invalid_field", message: "\(field) must be of type \(type)", field: field)
+            (field, message, isMissing) = (path(context.codingPath), "must be of type \(type)", false)
         case .valueNotFound(let type, let context):
-            let field = path(context.codingPath)
-            return .error(.badRequest, code: "invalid_field", message: "\(field) must be a \(type), not null", field: field)
+            (field, message, isMissing) = (path(context.codingPath), "must be a \(type), not null", false)
         case .dataCorrupted(let context):
-            if context.codingPath.isEmpty {
-                return .error(.badRequest, code: "invalid_json", message: "the body is not valid JSON")
-            }
-            let field = path(context.codingPath)
-            return .error(.badRequest, code: "invalid_field", message: "\(field): \(context.debugDescription)", field: field)
+            (field, message, isMissing) = (path(context.codingPath), context.debugDescription, false)
         @unknown default:
-            return .error(.badRequest, code: "invalid_json", message: "the body could not be decoded")
+            (field, message, isMissing) = ("", "could not be decoded", false)
         }
     }
 }
