@@ -41,8 +41,8 @@ fi
 if [ $want_test = 1 ]; then
   command -v python3 >/dev/null 2>&1 || { echo "setup: python3 not found" >&2; exit 1; }
   # Independent HTTP/WebSocket clients for the conformance tests, from PyPI.
-  python3 - <<'PY' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "websockets>=12" "wsproto>=1.2"
-import websockets, wsproto  # noqa: F401
+  python3 - <<'PY' 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "websockets>=12" "wsproto>=1.2" "openapi-spec-validator>=0.7"
+import websockets, wsproto, openapi_spec_validator  # noqa: F401
 PY
 fi
 echo "setup: ok" >&2

@@ -33,6 +33,21 @@ import Testing
         return (status, json)
     }
 
+    @Test func servesAValidOpenAPIDocument() async throws {
+        try await withApplication({ _ in }) { app in
+            let script = """
+            import json, sys, urllib.request
+            from openapi_spec_validator import validate
+            document = json.load(urllib.request.urlopen(sys.argv[1], timeout=10))
+            validate(document)
+            print(len(document["paths"]))
+            """
+            let result = try await TestProcess.run("python3", ["-c", script, "http://127.0.0.1:\(app.port)/api/v1/openapi.json"])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect((Int(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) >= 12)
+        }
+    }
+
     @Test func servesHealthAndVersion() async throws {
         try await withApplication({ _ in }) { app in
             let (healthStatus, health) = try await get(app.port, "/health")

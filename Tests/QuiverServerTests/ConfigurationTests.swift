@@ -107,3 +107,24 @@ import Testing
         #expect(throws: ConfigurationError.self) { try FeatureService.definitions(from: "/nonexistent/features.yaml") }
     }
 }
+
+@Suite struct OpenAPIDocumentTests {
+    @Test func describesEveryRouteTheServerServes() throws {
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(OpenAPIDocument.json.utf8)) as? [String: Any])
+        #expect(document["openapi"] as? String == "3.1.0")
+        let paths = try #require(document["paths"] as? [String: [String: Any]])
+        var configuration = QuiverConfiguration()
+        configuration.dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("quiver-openapi-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: configuration.dataDirectory) }
+        let application = try QuiverApplication(configuration: { var c = configuration; c.http.port = 0; return c }())
+        defer { application.shutdown(); application.waitUntilStopped() }
+        let router = QuiverApplication.router(configuration: configuration, probes: try DependencyProbes(configuration: configuration, pool: application.pool),
+                                              features: application.features)
+        #expect(router.routes.count >= 12)
+        for route in router.routes {
+            let operations = paths[route.pattern]
+            #expect(operations?[route.method.rawValue.lowercased()] != nil, "\(route.method) \(route.pattern) is missing from the OpenAPI document")
+        }
+        #expect(paths.count == Set(router.routes.map(\.pattern)).count)  // and nothing that is not served
+    }
+}

@@ -32,6 +32,8 @@ public struct Router: Sendable {
     }
 
     var root = Node()
+    /// Every route added, as (method, pattern), in order.
+    public private(set) var routes: [(method: HTTPMethod, pattern: String)] = []
 
     public init() {}
 
@@ -39,6 +41,7 @@ public struct Router: Sendable {
     public mutating func add(_ method: HTTPMethod, _ pattern: String, _ handler: RouteHandler) {
         let segments = pattern.split(separator: "/").map(String.init)
         Self.insert(&root, segments[...], method, handler)
+        routes.append((method, pattern))
     }
 
     public mutating func get(_ pattern: String, _ handler: @escaping ImmediateHandler) { add(.get, pattern, .immediate(handler)) }

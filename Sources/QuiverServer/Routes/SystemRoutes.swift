@@ -26,6 +26,8 @@ enum SystemRoutes {
             let seconds = Double(uptime.components.seconds) + Double(uptime.components.attoseconds) / 1e18
             return JSONBody.response(HealthBody(status: "ok", uptime_s: (seconds * 1000).rounded() / 1000))
         }
+        let openAPI = Array(OpenAPIDocument.json.utf8)
+        router.get("/api/v1/openapi.json") { _ in .json(openAPI) }
         router.get("/api/v1/version") { _ in
             JSONBody.response(VersionBody(name: "quiver", version: QuiverVersion.server, api: QuiverVersion.api))
         }
