@@ -181,6 +181,14 @@ import Testing
         }
     }
 
+    @Test func refusesAPortAnotherServerListensOn() async throws {
+        try await TestServer.with { server in
+            var configuration = HTTPServerConfiguration()
+            configuration.port = server.port
+            #expect(throws: SocketError.self) { try HTTPServer(configuration: configuration, router: TestServer.router()) }
+        }
+    }
+
     @Test func capsOpenConnections() async throws {
         try await TestServer.with({ $0.maxConnections = 2; $0.eventLoops = 1 }) { server in
             let first = try RawConnection(port: server.port)

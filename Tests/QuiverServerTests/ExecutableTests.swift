@@ -32,7 +32,7 @@ import Testing
 
     @Test func stopsGracefullyOnSIGTERM() async throws {
         let quiver = try #require(Self.binary, "build the quiver product first")
-        let port = Int.random(in: 30_000...39_999)
+        let port = freeLoopbackPort()
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("quiver-exe-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: data) }
         let process = Process()
@@ -84,7 +84,7 @@ import Testing
             connection.send("POST /api/v1/events HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
             return await connection.readResponses(1).first
         }
-        let port = Int.random(in: 40_000...44_999)
+        let port = freeLoopbackPort()
         let first = try await start(port)
         let now = Date().timeIntervalSince1970
         var acknowledged = 0
@@ -99,7 +99,7 @@ import Testing
         #expect(first.terminationReason == .uncaughtSignal)
         #expect(acknowledged == 200)
 
-        let secondPort = port + 5_000
+        let secondPort = freeLoopbackPort()
         let second = try await start(secondPort)
         defer { second.terminate(); second.waitUntilExit() }
         let connection = try RawConnection(port: secondPort)

@@ -68,10 +68,13 @@ public final class HTTPServer: Sendable {
         shared = HTTPServerShared(configuration: configuration, router: router, logger: logger)
         let count = configuration.eventLoops > 0 ? configuration.eventLoops : max(1, ProcessInfo.processInfo.activeProcessorCount)
         var loops: [EventLoop] = []
-        var port = configuration.port
+        // Probe first without SO_REUSEPORT: a port another process listens on is an error here,
+        // not a port whose connections the two processes would silently share.
+        let probe = try Socket.listen(host: configuration.host, port: configuration.port, backlog: configuration.backlog, exclusive: true)
+        let port = Socket.localPort(probe)
+        close(probe)
         for index in 0..<count {
             let fd = try Socket.listen(host: configuration.host, port: port, backlog: configuration.backlog)
-            if index == 0 { port = Socket.localPort(fd) }
             do {
                 loops.append(try EventLoop(index: index, listenFD: fd, shared: shared))
             } catch {

@@ -21,7 +21,9 @@ enum Socket {
     static let epollHup = cq_epollhup
 
     /// Opens a nonblocking listening socket on host:port with SO_REUSEPORT (one per event loop).
-    static func listen(host: String, port: Int, backlog: Int32) throws(SocketError) -> Int32 {
+    /// With `exclusive`, binds without SO_REUSEPORT and does not listen: a probe that fails when
+    /// any process already listens on the port, which SO_REUSEPORT alone would share silently.
+    static func listen(host: String, port: Int, backlog: Int32, exclusive: Bool = false) throws(SocketError) -> Int32 {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -36,10 +38,11 @@ enum Socket {
         guard fd >= 0 else { throw SocketError("socket") }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size))
+        if !exclusive { setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size)) }
         guard bind(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else {
             let e = SocketError("bind(\(host):\(port))"); close(fd); throw e
         }
+        if exclusive { return fd }
         guard Glibc.listen(fd, backlog) == 0 else {
             let e = SocketError("listen"); close(fd); throw e
         }
