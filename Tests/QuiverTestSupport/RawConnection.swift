@@ -24,7 +24,9 @@ public final class RawConnection: @unchecked Sendable {
         let rc = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard rc == 0 else { close(fd); throw POSIXError(.ECONNREFUSED) }
+        // Every stored property is set: throwing runs deinit, which closes `fd`. Closing it here
+        // too would close whatever descriptor another thread opened under that number meanwhile.
+        guard rc == 0 else { throw POSIXError(.ECONNREFUSED) }
         var timeout = timeval(tv_sec: receiveTimeoutMs / 1000, tv_usec: (receiveTimeoutMs % 1000) * 1000)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
