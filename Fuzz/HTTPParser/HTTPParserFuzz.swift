@@ -26,13 +26,14 @@ func run(_ chunks: [[UInt8]]) -> [Outcome] {
             switch event {
             case .needMoreData: break loop
             case .expectsContinue: continue
-            case .request(var request):
+            case .request(let request):
                 precondition(request.body.count <= fuzzLimits.maxBodyBytes)
                 outcomes.append(.request(method: request.method.rawValue, path: request.path, query: request.query,
                                          headers: request.headers.count, body: request.body))
-                var router = Router()
-                router.get("/a/{id}/b") { _ in HTTPResponse() }
-                _ = router.resolve(&request)
+                // What the router does with a path: split it and decode each segment.
+                for segment in request.path.split(separator: "/", omittingEmptySubsequences: false) {
+                    _ = try? PercentDecoding.decode(segment)
+                }
                 _ = try? request.queryParameters()
             case .failure(let error):
                 precondition(error.status.code >= 400 && error.status.code < 600)
