@@ -106,7 +106,7 @@ extension EventLoop {
         let context = ResponseContext(
             isHead: request.method == .head,
             keepAlive: request.wantsKeepAlive && !draining,
-            acceptsGzip: request.headers["accept-encoding"].map(GzipCompressor.accepts) ?? false,
+            acceptEncoding: request.headers["accept-encoding"],
             version: request.version)
         switch shared.router.resolve(&request) {
         case .response(let response):
@@ -151,7 +151,8 @@ extension EventLoop {
         if body >= config.gzipMinBytes && !response.status.forbidsBody && !response.headers.contains("content-encoding")
             && GzipCompressor.isCompressible(contentType: response.headers["content-type"]) {
             response.headers.add("vary", "accept-encoding")
-            if context.acceptsGzip, let compressed = gzip.compress(response.body) {
+            if let acceptEncoding = context.acceptEncoding, GzipCompressor.accepts(acceptEncoding),
+               let compressed = gzip.compress(response.body) {
                 response.body = compressed
                 response.headers.add("content-encoding", "gzip")
             }
@@ -164,7 +165,7 @@ extension EventLoop {
 
     /// Sends an error response (parser failure, timeout) and closes once it is written.
     func respondAndClose(_ connection: HTTPConnection, _ response: HTTPResponse) {
-        finish(connection, response, ResponseContext(isHead: false, keepAlive: false, acceptsGzip: false, version: .http1_1))
+        finish(connection, response, ResponseContext(isHead: false, keepAlive: false, acceptEncoding: nil, version: .http1_1))
         connection.closeAfterWrite = true
         // `inbound` may be borrowed by the caller (processInbound): it is dropped there, not here.
         flush(connection)

@@ -18,7 +18,7 @@ extension EventLoop {
                        context)
                 return
             }
-            finish(connection, acceptance.response, ResponseContext(isHead: false, keepAlive: true, acceptsGzip: false, version: .http1_1))
+            finish(connection, acceptance.response, ResponseContext(isHead: false, keepAlive: true, acceptEncoding: nil, version: .http1_1))
             let socket = WebSocket(id: shared.nextWebSocketID(), request: request, subprotocol: acceptance.subprotocol,
                                    loop: self, fd: connection.fd, serial: connection.serial)
             let state = WebSocketConnectionState(socket: socket, handler: endpoint.handler, options: endpoint.options,

@@ -270,7 +270,7 @@ final class EventLoop: @unchecked Sendable {
                     let response = HTTPResponse.error(.serviceUnavailable, code: "handler_timeout",
                                                       message: "the request did not complete within \(config.handlerTimeoutMs) ms")
                     let context = ResponseContext(isHead: suspended.context.isHead, keepAlive: false,
-                                                  acceptsGzip: false, version: suspended.context.version)
+                                                  acceptEncoding: nil, version: suspended.context.version)
                     resume(connection, with: response, context: context)
                 }
             } else if connection.hasPendingOutput {

@@ -6,7 +6,8 @@
 struct ResponseContext {
     let isHead: Bool
     let keepAlive: Bool
-    let acceptsGzip: Bool
+    /// The request's Accept-Encoding, parsed only when a response is large enough to compress.
+    let acceptEncoding: String?
     let version: HTTPVersion
 }
 
