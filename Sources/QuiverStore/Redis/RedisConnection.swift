@@ -1,6 +1,7 @@
 // RedisConnection: one hiredis context, owned by this object and freed in deinit. Commands go
-// through redisCommandArgv (binary-safe, never the variadic redisCommand). Blocking with
-// timeouts: call it from a BlockingIOPool thread, never from an event loop. Not thread-safe.
+// through redisCommandArgv (binary-safe, never the variadic redisCommand); pipelines through
+// redisAppendCommandArgv + redisGetReply. Blocking with timeouts: call it from a BlockingIOPool
+// thread, never from an event loop. Not thread-safe.
 import CHiredis
 
 /// A value of the Redis protocol (RESP2, as hiredis 0.14 speaks it).
@@ -113,27 +114,69 @@ public final class RedisConnection {
     public func command(_ arguments: [[UInt8]]) throws(RedisError) -> RedisValue {
         precondition(!arguments.isEmpty, "a Redis command needs at least its name")
         if isBroken { throw RedisError(message: "connection is broken: \(Self.errorText(context))") }
+        let raw = Self.withArgv(arguments) { argc, argv, lengths in redisCommandArgv(context, argc, argv, lengths) }
+        guard let raw else { throw RedisError(message: Self.errorText(context)) }
+        defer { freeReplyObject(raw) }
+        return Self.value(of: raw.assumingMemoryBound(to: redisReply.self))
+    }
+
+    /// Runs several commands in one round trip: writes them all, then reads their replies in
+    /// order. Error replies come back as `.error` in their place; a failure to talk to the server
+    /// throws and leaves the connection broken (the replies not yet read are lost).
+    public func pipeline(_ commands: [[[UInt8]]]) throws(RedisError) -> [RedisValue] {
+        for arguments in commands { try append(arguments) }
+        var replies: [RedisValue] = []
+        replies.reserveCapacity(commands.count)
+        for _ in commands { replies.append(try readReply()) }
+        return replies
+    }
+
+    /// Queues a command in the output buffer without sending it (`redisAppendCommandArgv`).
+    func append(_ arguments: [[UInt8]]) throws(RedisError) {
+        precondition(!arguments.isEmpty, "a Redis command needs at least its name")
+        if isBroken { throw RedisError(message: "connection is broken: \(Self.errorText(context))") }
+        let status = Self.withArgv(arguments) { argc, argv, lengths in redisAppendCommandArgv(context, argc, argv, lengths) }
+        if status != REDIS_OK { throw RedisError(message: "cannot queue a command: \(Self.errorText(context))") }
+    }
+
+    /// Writes the whole output buffer to the socket (blocking), without reading.
+    func flush() throws(RedisError) {
+        var done: Int32 = 0
+        while done == 0 {
+            if redisBufferWrite(context, &done) != REDIS_OK { throw RedisError(message: Self.errorText(context)) }
+        }
+    }
+
+    /// Reads the next reply (flushing what is queued first), in the order the commands were sent.
+    func readReply() throws(RedisError) -> RedisValue {
+        var raw: UnsafeMutableRawPointer?
+        guard redisGetReply(context, &raw) == REDIS_OK, let raw else {
+            throw RedisError(message: Self.errorText(context))
+        }
+        defer { freeReplyObject(raw) }
+        return Self.value(of: raw.assumingMemoryBound(to: redisReply.self))
+    }
+
+    /// Calls `body` with C copies of the arguments (each NUL-terminated; hiredis takes explicit
+    /// lengths, so arguments may hold NULs), valid only during the call.
+    private static func withArgv<R>(
+        _ arguments: [[UInt8]],
+        _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int>?) -> R
+    ) -> R {
         let lengths = arguments.map(\.count)
-        // Copies with a trailing NUL: hiredis takes explicit lengths, so arguments may hold NULs.
         let storage: [UnsafeMutablePointer<CChar>] = arguments.map { bytes in
             let p = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
             bytes.withUnsafeBufferPointer { src in
-                src.withMemoryRebound(to: CChar.self) { p.initialize(from: $0.baseAddress!, count: bytes.count) }
+                src.withMemoryRebound(to: CChar.self) { if let base = $0.baseAddress { p.initialize(from: base, count: bytes.count) } }
             }
             p[bytes.count] = 0
             return p
         }
         defer { storage.forEach { $0.deallocate() } }
         var argv: [UnsafePointer<CChar>?] = storage.map { UnsafePointer($0) }
-        let raw = lengths.withUnsafeBufferPointer { lens in
-            argv.withUnsafeMutableBufferPointer { args in
-                redisCommandArgv(context, Int32(arguments.count), args.baseAddress, lens.baseAddress)
-            }
+        return lengths.withUnsafeBufferPointer { lens in
+            argv.withUnsafeMutableBufferPointer { args in body(Int32(arguments.count), args.baseAddress, lens.baseAddress) }
         }
-        guard let raw else { throw RedisError(message: Self.errorText(context)) }
-        let reply = raw.assumingMemoryBound(to: redisReply.self)
-        defer { freeReplyObject(raw) }
-        return Self.value(of: reply)
     }
 
     static func value(of reply: UnsafeMutablePointer<redisReply>) -> RedisValue {
