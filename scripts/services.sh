@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # services.sh: starts and stops the real servers the tests talk to, on loopback only, each on
 # its own port and data directory under $QUIVER_TEST_SERVICES_DIR (default /tmp/quiver-services):
-#   scripts/services.sh start   redis-server on $QUIVER_TEST_REDIS_PORT (16379) and PostgreSQL 15
-#                               on $QUIVER_TEST_PG_PORT (15432), database "quiver", user "postgres"
-#   scripts/services.sh stop    stops both (only the processes this script started)
+#   scripts/services.sh start   redis-server on $QUIVER_TEST_REDIS_PORT (16379), PostgreSQL 15 on
+#                               $QUIVER_TEST_PG_PORT (15432), database "quiver", user "postgres", and
+#                               a 3-master Redis Cluster on $QUIVER_TEST_REDIS_CLUSTER_PORT (17000) +0..2
+#   scripts/services.sh stop    stops them (only the processes this script started)
 #   scripts/services.sh env     prints the QUIVER_TEST_* variables the tests read
 # PostgreSQL refuses to run as root: it runs as the "postgres" user.
 set -euo pipefail
@@ -11,6 +12,8 @@ set -euo pipefail
 DIR=${QUIVER_TEST_SERVICES_DIR:-/tmp/quiver-services}
 REDIS_PORT=${QUIVER_TEST_REDIS_PORT:-16379}
 PG_PORT=${QUIVER_TEST_PG_PORT:-15432}
+CLUSTER_PORT=${QUIVER_TEST_REDIS_CLUSTER_PORT:-17000}
+CLUSTER_PORTS=("$CLUSTER_PORT" "$((CLUSTER_PORT + 1))" "$((CLUSTER_PORT + 2))")
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
 
 log() { echo "services: $*" >&2; }
@@ -35,6 +38,55 @@ start_redis() {
     --pidfile "$DIR/redis/redis.pid" --logfile "$DIR/redis/redis.log" --save "" --appendonly no
   wait_for "redis-server" redis-cli -p "$REDIS_PORT" ping
   log "redis-server on 127.0.0.1:$REDIS_PORT"
+}
+
+cluster_ok() { # every node answers and says cluster_state:ok
+  local port
+  for port in "${CLUSTER_PORTS[@]}"; do
+    redis-cli -p "$port" cluster info 2>/dev/null | grep -q '^cluster_state:ok' || return 1
+  done
+}
+
+stop_cluster() {
+  local port
+  for port in "${CLUSTER_PORTS[@]}"; do
+    local pidfile=$DIR/redis-cluster/$port/redis.pid
+    [ -f "$pidfile" ] || continue
+    redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || kill "$(cat "$pidfile")" 2>/dev/null || true
+    rm -f "$pidfile"
+  done
+}
+
+# A running cluster in state ok is reused. Anything else (nodes down, a stale nodes.conf from an
+# earlier run, a half-made cluster) is stopped, wiped and created again from empty nodes.
+start_redis_cluster() {
+  local port up=0
+  for port in "${CLUSTER_PORTS[@]}"; do
+    redis-cli -p "$port" ping >/dev/null 2>&1 && up=$((up + 1))
+  done
+  if [ "$up" = 3 ] && wait_for "redis cluster state" cluster_ok 2>/dev/null; then
+    log "redis cluster already up on ${CLUSTER_PORTS[*]}"; return
+  fi
+  stop_cluster
+  for port in "${CLUSTER_PORTS[@]}"; do
+    if redis-cli -p "$port" ping >/dev/null 2>&1; then
+      log "port $port answers but is not a node this script started: set QUIVER_TEST_REDIS_CLUSTER_PORT"; return 1
+    fi
+  done
+  for port in "${CLUSTER_PORTS[@]}"; do
+    local dir=$DIR/redis-cluster/$port
+    rm -rf "$dir" && mkdir -p "$dir"
+    redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" --daemonize yes \
+      --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --save "" --appendonly no \
+      --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 5000
+  done
+  for port in "${CLUSTER_PORTS[@]}"; do wait_for "redis cluster node $port" redis-cli -p "$port" ping; done
+  local nodes=()
+  for port in "${CLUSTER_PORTS[@]}"; do nodes+=("127.0.0.1:$port"); done
+  redis-cli --cluster create "${nodes[@]}" --cluster-replicas 0 --cluster-yes >"$DIR/redis-cluster/create.log" 2>&1 \
+    || { cat "$DIR/redis-cluster/create.log" >&2; return 1; }
+  wait_for "redis cluster state ok" cluster_ok
+  log "redis cluster on 127.0.0.1:${CLUSTER_PORTS[*]}"
 }
 
 start_postgres() {
@@ -68,6 +120,10 @@ stop_all() {
     rm -f "$DIR/redis/redis.pid"
     log "redis stopped"
   fi
+  if ls "$DIR"/redis-cluster/*/redis.pid >/dev/null 2>&1; then
+    stop_cluster
+    log "redis cluster stopped"
+  fi
   if [ -f "$DIR/pg/postmaster.pid" ] && [ -x "$PG_BIN/pg_ctl" ]; then
     as_postgres "$PG_BIN/pg_ctl" -D "$DIR/pg" -m fast -w -t 30 stop >/dev/null 2>&1 || true
     log "postgres stopped"
@@ -77,10 +133,11 @@ stop_all() {
 print_env() {
   echo "export QUIVER_TEST_REDIS_URL=redis://127.0.0.1:$REDIS_PORT/0"
   echo "export QUIVER_TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:$PG_PORT/quiver"
+  echo "export QUIVER_TEST_REDIS_CLUSTER_URL=redis://127.0.0.1:${CLUSTER_PORTS[0]},127.0.0.1:${CLUSTER_PORTS[1]},127.0.0.1:${CLUSTER_PORTS[2]}"
 }
 
 case ${1:-} in
-  start) start_redis; start_postgres ;;
+  start) start_redis; start_redis_cluster; start_postgres ;;
   stop) stop_all ;;
   env) print_env ;;
   *) echo "usage: $0 start|stop|env" >&2; exit 2 ;;

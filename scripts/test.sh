@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test.sh: the whole test suite against real servers, on a fresh machine or a used one.
-# Installs what is missing (scripts/setup.sh --test), starts redis-server and PostgreSQL on
-# loopback (scripts/services.sh), builds, runs `swift test`, and stops the servers again.
+# Installs what is missing (scripts/setup.sh --test), starts redis-server, a 3-master Redis Cluster
+# and PostgreSQL on loopback (scripts/services.sh, whose `env` the tests read), builds, runs
+# `swift test`, and stops the servers again.
 # Extra arguments go to `swift test` (for example: scripts/test.sh --filter HTTPParser); without
 # any, the domain tests run first and the I/O tests second.
 set -euo pipefail
