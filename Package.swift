@@ -51,7 +51,7 @@ let package = Package(
         // The only importer of the database C modules: adapters for SQLite, PostgreSQL, Redis.
         .target(
             name: "QuiverStore",
-            dependencies: ["QuiverCore", "CHiredis", "CLibpq", "CSQLite"],
+            dependencies: ["QuiverCore", "CHiredis", "CLibpq", "CSQLite", "CZlib"],
             swiftSettings: swiftSettings
         ),
 

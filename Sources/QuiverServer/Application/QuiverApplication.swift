@@ -13,6 +13,7 @@ public final class QuiverApplication: Sendable {
     public let server: HTTPServer
     let pool: BlockingIOPool
     let features: FeatureService
+    let recommendations: RecommendationService
     let logger: Logger
 
     /// Builds the server and binds its port; throws when the address cannot be bound.
@@ -24,16 +25,22 @@ public final class QuiverApplication: Sendable {
         pool = BlockingIOPool(threads: configuration.ioThreads)
         let probes = try DependencyProbes(configuration: configuration, pool: pool)
         features = try FeatureService(configuration: configuration, logger: logger)
-        let router = Self.router(configuration: configuration, probes: probes, features: features)
+        recommendations = try RecommendationService(configuration: configuration, features: features, logger: logger)
+        let router = Self.router(configuration: configuration, probes: probes, features: features, recommendations: recommendations)
         server = try HTTPServer(configuration: configuration.http, router: router, logger: logger)
     }
 
-    static func router(configuration: QuiverConfiguration, probes: DependencyProbes, features: FeatureService) -> Router {
+    static func router(configuration: QuiverConfiguration, probes: DependencyProbes, features: FeatureService,
+                       recommendations: RecommendationService) -> Router {
         var router = Router()
         SystemRoutes.install(into: &router, probes: probes, startedAt: .now)
         EventRoutes.install(into: &router, service: features)
         FeatureRoutes.install(into: &router, service: features)
         FeatureDefinitionRoutes.install(into: &router, service: features)
+        RecommendationRoutes.install(into: &router, service: recommendations)
+        ModelRoutes.install(into: &router, service: recommendations)
+        ScenarioRoutes.install(into: &router, service: recommendations)
+        StreamRoutes.install(into: &router, service: recommendations)
         if configuration.benchmarkEndpoints {
             BenchmarkRoutes.install(into: &router)
         }
@@ -52,6 +59,7 @@ public final class QuiverApplication: Sendable {
     /// Waits until the server has stopped, then releases the I/O pool.
     public func waitUntilStopped() {
         server.waitUntilStopped()
+        recommendations.shutdown()
         features.log.shutdown()
         pool.shutdown()
     }

@@ -54,6 +54,20 @@ public enum ConfigurationSettings {
         integer("features.max_items", "items whose state events may create", \.maxItems, 1...100_000_000),
         integer("features.max_compute_users", "users in one POST /api/v1/features/compute", \.maxComputeUsers, 1...100_000),
         integer("events.max_batch", "events in one POST /api/v1/events", \.maxEventBatch, 1...1_000_000),
+        string("recommend.scenarios_file", "YAML/JSON scenarios; empty = built-in homepage, item_detail, search, cart",
+               \.scenariosFile, nonEmpty: false),
+        integer("recommend.max_batch", "requests in one batch recommend call", \.maxRecommendBatch, 1...10_000),
+        integer("recommend.cache_entries", "entries of the in-process result cache", \.resultCacheEntries, 16...100_000_000),
+        integer("recommend.impression_capacity", "served lists kept for joining feedback", \.impressionCapacity, 16...100_000_000),
+        double("recommend.impression_ttl_seconds", "feedback later than this after the list is unjoined", \.impressionTTLSeconds, 1...30 * 86_400),
+        double("recommend.session_timeout_seconds", "a session ends after this much silence", \.sessionTimeoutSeconds, 1...86_400),
+        integer("recommend.index_refresh_ms", "candidate lists are rebuilt at most this often", \.candidateIndexRefreshMs, 0...3_600_000),
+        double("recommend.snapshot_interval_seconds", "model snapshots this often (0 = at shutdown only)", \.snapshotIntervalSeconds, 0...86_400),
+        string("recommend.interaction_types", "event types the implicit models learn from (comma-separated)",
+               \.interactionTypes, nonEmpty: true),
+        string("recommend.feedback_rewards", "default reward per feedback type (type=reward,...; others 1, negatives 0)",
+               \.feedbackRewards, nonEmpty: false),
+        integer("recommend.seed", "seed of exploration and strategy draws", \.servingSeed, 0...Int.max),
         optionalString("redis.url", "redis://host:port/db of the online store; empty = none", \.redisURL),
         optionalString("postgres.url", "postgresql:// URI of the system of record; empty = none", \.postgresURL),
         integer("io.threads", "threads for blocking calls (hiredis, libpq, SQLite)", \.ioThreads, 1...1024),
@@ -75,6 +89,16 @@ public enum ConfigurationSettings {
         ConfigurationSetting(key: key, summary: summary, read: { String($0[keyPath: path]) }, write: { c, text throws(ConfigurationError) in
             guard let value = Int(text.trimmed), range.contains(value) else {
                 throw ConfigurationError("\(key) must be an integer in \(range.lowerBound)...\(range.upperBound), got '\(text)'")
+            }
+            c[keyPath: path] = value
+        })
+    }
+
+    static func double(_ key: String, _ summary: String, _ path: any WritableKeyPath<QuiverConfiguration, Double> & Sendable,
+                       _ range: ClosedRange<Double>) -> ConfigurationSetting {
+        ConfigurationSetting(key: key, summary: summary, read: { String($0[keyPath: path]) }, write: { c, text throws(ConfigurationError) in
+            guard let value = Double(text.trimmed), value.isFinite, range.contains(value) else {
+                throw ConfigurationError("\(key) must be a number in \(range.lowerBound)...\(range.upperBound), got '\(text)'")
             }
             c[keyPath: path] = value
         })

@@ -31,6 +31,27 @@ public struct QuiverConfiguration: Sendable, Equatable {
     public var maxEventBatch = 10_000
     /// Users in one `POST /api/v1/features/compute`.
     public var maxComputeUsers = 1_000
+    /// YAML/JSON scenario file; empty = the built-in set.
+    public var scenariosFile = ""
+    /// Most requests in one batch recommend call.
+    public var maxRecommendBatch = 100
+    /// Entries of the in-process result cache.
+    public var resultCacheEntries = 200_000
+    /// Served lists remembered for feedback joins, and for how long.
+    public var impressionCapacity = 200_000
+    public var impressionTTLSeconds = 3_600.0
+    /// A session ends after this much silence.
+    public var sessionTimeoutSeconds = 1_800.0
+    /// Minimum age before the candidate index is rebuilt after a change.
+    public var candidateIndexRefreshMs = 500
+    /// Seconds between model snapshots (0: only at shutdown).
+    public var snapshotIntervalSeconds = 300.0
+    /// Event types that count as interactions for the implicit models.
+    public var interactionTypes = "view,click,add_to_cart,purchase,rating"
+    /// Default reward per feedback type (`type=reward,...`); types not listed default to 1.
+    public var feedbackRewards = "click=1,add_to_cart=1,purchase=1,rating=1,dwell=1,view=0"
+    /// Seed of the serving policy's random generator (exploration, strategy choice).
+    public var servingSeed = 42
 
     public init() {}
 }

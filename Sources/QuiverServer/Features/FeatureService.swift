@@ -1,11 +1,13 @@
 // FeatureService: the feature engine behind the API: events validated, made durable in the
 // embedded log (acknowledged only after commit), then applied to the engine; catalog items the
-// same way; reads of real-time features. At start it loads the definitions and replays the log,
-// so a restart resumes with every acknowledged event.
+// same way; reads of real-time features. It opens the log and loads the definitions; the
+// RecommendationService replays the log into it at start, so a restart resumes with every
+// acknowledged event.
 import Foundation
 import Logging
 import QuiverCore
 import QuiverStore
+import Synchronization
 import Yams
 
 final class FeatureService: Sendable {
@@ -30,13 +32,27 @@ final class FeatureService: Sendable {
         maxComputeUsers = configuration.maxComputeUsers
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
         log = try DurableEventLog(path: configuration.dataDirectory + "/quiver.db")
-        let start = ContinuousClock.now
-        let engine = engine
-        let replayed = try log.replay(item: { engine.upsertItem($0) }, event: { engine.ingest($0, receivedAt: $0.time) })
-        logger.info("feature state restored from the event log", metadata: [
-            "items": "\(replayed.items)", "events": "\(replayed.events)", "elapsed": "\(ContinuousClock.now - start)",
-            "definitions": "\(definitions.version)"])
-        log.start()
+    }
+
+    private let observers = Mutex<(items: [@Sendable ([CatalogItem]) -> Void], users: [@Sendable (Set<String>) -> Void])>(([], []))
+
+    /// Registers a function told about catalog items once they are stored.
+    func onItemsStored(_ body: @escaping @Sendable ([CatalogItem]) -> Void) { observers.withLock { $0.items.append(body) } }
+
+    /// Registers a function told about users whose events reached the engine.
+    func onUsersIngested(_ body: @escaping @Sendable (Set<String>) -> Void) { observers.withLock { $0.users.append(body) } }
+
+    /// Stored items: upserted into the engine, then observers are told.
+    func itemsStored(_ items: [CatalogItem]) {
+        for item in items { engine.upsertItem(item) }
+        for observer in observers.withLock({ $0.items }) { observer(items) }
+    }
+
+    /// Durable events: ingested into the engine, then observers are told.
+    func ingest(_ events: [UserEvent], receivedAt: Double) {
+        engine.ingest(events, receivedAt: receivedAt)
+        let users = Set(events.map(\.userID))
+        for observer in observers.withLock({ $0.users }) { observer(users) }
     }
 
     /// The feature definitions in `path` (YAML or JSON), or the built-in standard set.

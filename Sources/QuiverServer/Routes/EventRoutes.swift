@@ -80,7 +80,7 @@ enum EventRoutes {
                 return .error(.serviceUnavailable, code: "event_log_unavailable",
                               message: "events could not be made durable: \(error)")
             }
-            service.engine.ingest(accepted, receivedAt: now)
+            service.ingest(accepted, receivedAt: now)
             return JSONBody.response(EventBatchResult(accepted: accepted.count, rejected: errors.count, errors: errors))
         }))
     }

@@ -78,7 +78,7 @@ enum FeatureRoutes {
             do { try await service.log.store([item]) } catch {
                 return .error(.serviceUnavailable, code: "event_log_unavailable", message: "the item could not be stored: \(error)")
             }
-            service.engine.upsertItem(item)
+            service.itemsStored([item])
             return JSONBody.response(item)
         }))
 
@@ -112,7 +112,7 @@ enum FeatureRoutes {
             do { try await service.log.store(items) } catch {
                 return .error(.serviceUnavailable, code: "event_log_unavailable", message: "the items could not be stored: \(error)")
             }
-            for item in items { service.engine.upsertItem(item) }
+            service.itemsStored(items)
             return JSONBody.response(ImportResult(imported: items.count))
         }))
     }

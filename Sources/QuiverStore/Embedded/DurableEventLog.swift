@@ -1,7 +1,8 @@
-// DurableEventLog: the embedded store's append-only log of events and its catalog table, in
-// SQLite (WAL, synchronous=FULL). Appends from many requests are group-committed by one writer
-// thread: every batch waiting when a transaction starts goes into it, and each caller is resumed
-// only after COMMIT returned, so an acknowledged event is on disk. Startup replays the log.
+// DurableEventLog: the embedded store, in SQLite (WAL, synchronous=FULL): the append-only logs of
+// events and feedback, the catalog, impressions, user profiles and model snapshots. Writes from
+// many requests are group-committed by one writer thread: every job waiting when a transaction
+// starts goes into it; the commit observer sees the committed events and feedback in log order,
+// and only then is each caller resumed, so an acknowledged write is on disk (and applied).
 import Foundation
 import QuiverCore
 import Synchronization
@@ -12,17 +13,32 @@ public struct EventLogError: Error, Sendable, CustomStringConvertible {
     public var description: String { "event log: \(message)" }
 }
 
+/// What one transaction committed, in log order, with log sequence numbers.
+public struct CommittedBatch: Sendable {
+    public var events: [(seq: Int, event: UserEvent)] = []
+    public var feedback: [(seq: Int, record: FeedbackRecord)] = []
+}
+
 public final class DurableEventLog: @unchecked Sendable {
     // `database` and the statements are touched only by the writer thread once `start()` ran,
-    // and only by the caller of `init`/`replay` before that.
+    // and only by the caller of `init`/the loaders before that.
     private let database: SQLiteDatabase
     private let insertEvent: SQLiteStatement
     private let upsertItem: SQLiteStatement
+    private let insertFeedback: SQLiteStatement
+    private let upsertImpression: SQLiteStatement
+    private let upsertProfile: SQLiteStatement
+    private let insertSnapshot: SQLiteStatement
+    private typealias Continuation = CheckedContinuation<Void, any Error>
     private enum Job {
-        case events([UserEvent], Double, CheckedContinuation<Void, any Error>)
-        case items([CatalogItem], CheckedContinuation<Void, any Error>)
+        case events([UserEvent], Double, [FeedbackRecord], Continuation)
+        case items([CatalogItem], Continuation)
+        case impressions([ImpressionRecord])
+        case profile(StoredProfile, Continuation)
+        case snapshot(StoredSnapshot, keep: Int, pruneImpressionsBefore: Double, Continuation?)
     }
     private let queue = Mutex<(jobs: [Job], open: Bool)>(([], true))
+    private let observer = Mutex<(@Sendable (CommittedBatch) -> Void)?>(nil)
     private let wake = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
     private let encoder = JSONEncoder()
@@ -37,35 +53,130 @@ public final class DurableEventLog: @unchecked Sendable {
                 seq INTEGER PRIMARY KEY AUTOINCREMENT, received_at REAL NOT NULL, user_id TEXT NOT NULL,
                 item_id TEXT, type TEXT NOT NULL, value REAL NOT NULL, ts REAL NOT NULL, context TEXT)
             """)
+        try database.execute("CREATE TABLE IF NOT EXISTS items (item_id TEXT PRIMARY KEY, body TEXT NOT NULL, updated_at REAL NOT NULL)")
         try database.execute("""
-            CREATE TABLE IF NOT EXISTS items (item_id TEXT PRIMARY KEY, body TEXT NOT NULL, updated_at REAL NOT NULL)
+            CREATE TABLE IF NOT EXISTS feedback (seq INTEGER PRIMARY KEY AUTOINCREMENT, request_id TEXT, user_id TEXT NOT NULL,
+                item_id TEXT NOT NULL, joined INTEGER NOT NULL, ts REAL NOT NULL, body TEXT NOT NULL)
+            """)
+        try database.execute("""
+            CREATE TABLE IF NOT EXISTS impressions (request_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, ts REAL NOT NULL, body TEXT NOT NULL)
+            """)
+        try database.execute("CREATE INDEX IF NOT EXISTS impressions_ts ON impressions (ts)")
+        try database.execute("CREATE TABLE IF NOT EXISTS profiles (user_id TEXT PRIMARY KEY, body TEXT NOT NULL, updated_at REAL NOT NULL)")
+        try database.execute("""
+            CREATE TABLE IF NOT EXISTS model_snapshots (id INTEGER PRIMARY KEY AUTOINCREMENT, event_seq INTEGER NOT NULL,
+                feedback_seq INTEGER NOT NULL, created_at REAL NOT NULL, body TEXT NOT NULL)
             """)
         insertEvent = try database.prepare(
             "INSERT INTO events (received_at, user_id, item_id, type, value, ts, context) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
         upsertItem = try database.prepare(
             "INSERT INTO items (item_id, body, updated_at) VALUES (?1, ?2, ?3) ON CONFLICT(item_id) DO UPDATE SET body = ?2, updated_at = ?3")
+        insertFeedback = try database.prepare(
+            "INSERT INTO feedback (request_id, user_id, item_id, joined, ts, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+        upsertImpression = try database.prepare(
+            "INSERT OR REPLACE INTO impressions (request_id, user_id, ts, body) VALUES (?1, ?2, ?3, ?4)")
+        upsertProfile = try database.prepare(
+            "INSERT INTO profiles (user_id, body, updated_at) VALUES (?1, ?2, ?3) ON CONFLICT(user_id) DO UPDATE SET body = ?2, updated_at = ?3")
+        insertSnapshot = try database.prepare(
+            "INSERT INTO model_snapshots (event_seq, feedback_seq, created_at, body) VALUES (?1, ?2, ?3, ?4)")
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     }
 
+    // MARK: Loading (before `start()`)
+
     /// Calls `item` for every stored catalog item, then `event` for every logged event in order.
-    /// Call before `start()`.
     public func replay(item: (CatalogItem) -> Void, event: (UserEvent) -> Void) throws -> (items: Int, events: Int) {
+        let items = try replayItems(item)
+        let events = try replayEvents(after: 0) { _, e in event(e) }
+        return (items, events)
+    }
+
+    /// Calls `body` for every stored catalog item; returns how many.
+    public func replayItems(_ body: (CatalogItem) -> Void) throws -> Int {
         let decoder = JSONDecoder()
-        var itemCount = 0
+        var count = 0
         for row in try database.execute("SELECT body FROM items") {
-            guard let body = row[0], let decoded = try? decoder.decode(CatalogItem.self, from: Data(body.utf8)) else { continue }
-            item(decoded)
-            itemCount += 1
+            guard let text = row[0], let decoded = try? decoder.decode(CatalogItem.self, from: Data(text.utf8)) else { continue }
+            body(decoded)
+            count += 1
         }
-        var eventCount = 0
-        for row in try database.execute("SELECT user_id, item_id, type, value, ts, context FROM events ORDER BY seq") {
-            guard let user = row[0], let type = row[2], let value = row[3].flatMap(Double.init),
-                  let ts = row[4].flatMap(Double.init) else { continue }
-            let context = row[5].flatMap { try? decoder.decode(EventContext.self, from: Data($0.utf8)) } ?? .empty
-            event(UserEvent(userID: user, itemID: row[1], type: EventType(rawValue: type), value: value, timestamp: ts, context: context))
-            eventCount += 1
+        return count
+    }
+
+    /// Calls `body` with every event whose sequence number is above `seq`, in order.
+    @discardableResult
+    public func replayEvents(after seq: Int, _ body: (Int, UserEvent) -> Void) throws -> Int {
+        let decoder = JSONDecoder()
+        var count = 0
+        for row in try database.execute("SELECT seq, user_id, item_id, type, value, ts, context FROM events WHERE seq > ?1 ORDER BY seq", ["\(seq)"]) {
+            guard let seq = row[0].flatMap(Int.init), let user = row[1], let type = row[3], let value = row[4].flatMap(Double.init),
+                  let ts = row[5].flatMap(Double.init) else { continue }
+            let context = row[6].flatMap { try? decoder.decode(EventContext.self, from: Data($0.utf8)) } ?? .empty
+            body(seq, UserEvent(userID: user, itemID: row[2], type: EventType(rawValue: type), value: value, timestamp: ts, context: context))
+            count += 1
         }
-        return (itemCount, eventCount)
+        return count
+    }
+
+    /// Calls `body` with every feedback record above `seq`, in order.
+    @discardableResult
+    public func replayFeedback(after seq: Int, _ body: (Int, FeedbackRecord) -> Void) throws -> Int {
+        let decoder = JSONDecoder()
+        var count = 0
+        for row in try database.execute("SELECT seq, body FROM feedback WHERE seq > ?1 ORDER BY seq", ["\(seq)"]) {
+            guard let seq = row[0].flatMap(Int.init), let text = row[1],
+                  let record = try? decoder.decode(FeedbackRecord.self, from: Data(text.utf8)) else { continue }
+            body(seq, record)
+            count += 1
+        }
+        return count
+    }
+
+    /// The impressions logged at or after `timestamp`.
+    public func impressions(since timestamp: Double) throws -> [ImpressionRecord] {
+        let decoder = JSONDecoder()
+        return try database.execute("SELECT body FROM impressions WHERE ts >= ?1 ORDER BY ts", ["\(timestamp)"]).compactMap { row in
+            row[0].flatMap { try? decoder.decode(ImpressionRecord.self, from: Data($0.utf8)) }
+        }
+    }
+
+    /// Every stored profile.
+    public func profiles() throws -> [StoredProfile] {
+        let decoder = JSONDecoder()
+        return try database.execute("SELECT body FROM profiles").compactMap { row in
+            row[0].flatMap { try? decoder.decode(StoredProfile.self, from: Data($0.utf8)) }
+        }
+    }
+
+    /// Whether a feedback for (request, item, type) was already logged: duplicates are idempotent.
+    public func hasFeedback(requestID: String, itemID: String) throws -> Bool {
+        try !database.execute("SELECT 1 FROM feedback WHERE request_id = ?1 AND item_id = ?2 LIMIT 1", [requestID, itemID]).isEmpty
+    }
+
+    /// The newest model snapshot, decompressed; nil when there is none or it is unreadable.
+    public func latestSnapshot() throws -> StoredSnapshot? {
+        guard let row = try database.execute(
+            "SELECT event_seq, feedback_seq, created_at, body FROM model_snapshots ORDER BY id DESC LIMIT 1").first,
+            let eventSeq = row[0].flatMap(Int.init), let feedbackSeq = row[1].flatMap(Int.init),
+            let createdAt = row[2].flatMap(Double.init), let text = row[3], let data = Data(base64Encoded: text),
+            let bytes = try? ZlibCodec.decompress(Array(data))
+        else { return nil }
+        return StoredSnapshot(eventSeq: eventSeq, feedbackSeq: feedbackSeq, createdAt: createdAt, bytes: bytes)
+    }
+
+    /// The highest event and feedback sequence numbers logged so far.
+    public func positions() throws -> (events: Int, feedback: Int) {
+        let e = try database.execute("SELECT COALESCE(MAX(seq), 0) FROM events").first?[0].flatMap(Int.init) ?? 0
+        let f = try database.execute("SELECT COALESCE(MAX(seq), 0) FROM feedback").first?[0].flatMap(Int.init) ?? 0
+        return (e, f)
+    }
+
+    // MARK: Writing
+
+    /// Sets the function that sees every committed batch of events and feedback, on the writer
+    /// thread, in log order, before the writers are acknowledged. Set it before `start()`.
+    public func observeCommits(_ body: @escaping @Sendable (CommittedBatch) -> Void) {
+        observer.withLock { $0 = body }
     }
 
     /// Starts the writer thread.
@@ -75,19 +186,46 @@ public final class DurableEventLog: @unchecked Sendable {
         thread.start()
     }
 
-    /// Appends stamped events; returns once they are committed to disk.
-    public func append(_ events: [UserEvent], receivedAt: Double) async throws {
-        guard !events.isEmpty else { return }
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            enqueue(.events(events, receivedAt, continuation), or: continuation)
+    /// Appends stamped events (and feedback records); returns once they are committed to disk.
+    public func append(_ events: [UserEvent], feedback: [FeedbackRecord] = [], receivedAt: Double) async throws {
+        guard !events.isEmpty || !feedback.isEmpty else { return }
+        try await withCheckedThrowingContinuation { (continuation: Continuation) in
+            enqueue(.events(events, receivedAt, feedback, continuation), or: continuation)
         }
     }
 
     /// Stores (inserting or replacing) catalog items; returns once committed.
     public func store(_ items: [CatalogItem]) async throws {
         guard !items.isEmpty else { return }
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+        try await withCheckedThrowingContinuation { (continuation: Continuation) in
             enqueue(.items(items, continuation), or: continuation)
+        }
+    }
+
+    /// Stores a profile; returns once committed.
+    public func store(_ profile: StoredProfile) async throws {
+        try await withCheckedThrowingContinuation { (continuation: Continuation) in
+            enqueue(.profile(profile, continuation), or: continuation)
+        }
+    }
+
+    /// Logs impressions with the next transaction; does not wait (a served list is not an
+    /// acknowledged write: losing the last few on a crash leaves their feedback unjoined).
+    public func log(_ impressions: [ImpressionRecord]) {
+        guard !impressions.isEmpty else { return }
+        _ = queue.withLock { state -> Bool in
+            guard state.open else { return false }
+            state.jobs.append(.impressions(impressions))
+            return true
+        }
+        wake.signal()
+    }
+
+    /// Stores a model snapshot (compressed), keeps the newest `keep`, and prunes impressions older
+    /// than `pruneImpressionsBefore`; returns once committed.
+    public func store(_ snapshot: StoredSnapshot, keep: Int = 2, pruneImpressionsBefore: Double) async throws {
+        try await withCheckedThrowingContinuation { (continuation: Continuation) in
+            enqueue(.snapshot(snapshot, keep: keep, pruneImpressionsBefore: pruneImpressionsBefore, continuation), or: continuation)
         }
     }
 
@@ -99,7 +237,7 @@ public final class DurableEventLog: @unchecked Sendable {
         stopped.wait()
     }
 
-    private func enqueue(_ job: Job, or continuation: CheckedContinuation<Void, any Error>) {
+    private func enqueue(_ job: Job, or continuation: Continuation) {
         let accepted = queue.withLock { state -> Bool in
             guard state.open else { return false }
             state.jobs.append(job)
@@ -121,38 +259,67 @@ public final class DurableEventLog: @unchecked Sendable {
         stopped.signal()
     }
 
-    /// One transaction for every job that was waiting; then every caller hears the outcome.
+    private func json(_ value: some Encodable) throws -> String {
+        String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    /// One transaction for every job that was waiting; then the observer, then every caller.
     private func commit(_ jobs: [Job]) {
+        var batch = CommittedBatch()
         do {
             try database.transaction {
                 for job in jobs {
                     switch job {
-                    case .events(let events, let receivedAt, _):
+                    case .events(let events, let receivedAt, let feedback, _):
                         for event in events {
-                            let context = event.context == .empty ? nil : String(decoding: try encoder.encode(event.context), as: UTF8.self)
+                            let context = event.context == .empty ? nil : try json(event.context)
                             try insertEvent.run([.real(receivedAt), .text(event.userID), event.itemID.map(SQLiteValue.text) ?? .null,
                                                  .text(event.type.rawValue), .real(event.value), .real(event.time),
                                                  context.map(SQLiteValue.text) ?? .null])
+                            batch.events.append((database.lastInsertRowID, event))
+                        }
+                        for record in feedback {
+                            try insertFeedback.run([record.requestID.map(SQLiteValue.text) ?? .null, .text(record.userID),
+                                                    .text(record.itemID), .integer(record.joined ? 1 : 0), .real(record.timestamp),
+                                                    .text(try json(record))])
+                            batch.feedback.append((database.lastInsertRowID, record))
                         }
                     case .items(let items, _):
                         for item in items {
-                            try upsertItem.run([.text(item.itemID), .text(String(decoding: try encoder.encode(item), as: UTF8.self)),
-                                                .real(Date().timeIntervalSince1970)])
+                            try upsertItem.run([.text(item.itemID), .text(try json(item)), .real(Date().timeIntervalSince1970)])
                         }
+                    case .impressions(let impressions):
+                        for impression in impressions {
+                            try upsertImpression.run([.text(impression.requestID), .text(impression.userID),
+                                                      .real(impression.timestamp), .text(try json(impression))])
+                        }
+                    case .profile(let profile, _):
+                        try upsertProfile.run([.text(profile.userID), .text(try json(profile)), .real(profile.updatedAt)])
+                    case .snapshot(let snapshot, let keep, let before, _):
+                        let body = Data(ZlibCodec.compress(snapshot.bytes)).base64EncodedString()
+                        try insertSnapshot.run([.integer(snapshot.eventSeq), .integer(snapshot.feedbackSeq),
+                                                .real(snapshot.createdAt), .text(body)])
+                        try database.execute("DELETE FROM model_snapshots WHERE id NOT IN (SELECT id FROM model_snapshots ORDER BY id DESC LIMIT ?1)",
+                                             ["\(max(1, keep))"])
+                        try database.execute("DELETE FROM impressions WHERE ts < ?1", ["\(before)"])
                     }
                 }
             }
-            for job in jobs { continuation(of: job).resume() }
+            if !batch.events.isEmpty || !batch.feedback.isEmpty, let observe = observer.withLock({ $0 }) { observe(batch) }
+            for job in jobs { continuation(of: job)?.resume() }
         } catch {
             let failure = EventLogError(message: "\(error)")
-            for job in jobs { continuation(of: job).resume(throwing: failure) }
+            for job in jobs { continuation(of: job)?.resume(throwing: failure) }
         }
     }
 
-    private func continuation(of job: Job) -> CheckedContinuation<Void, any Error> {
+    private func continuation(of job: Job) -> Continuation? {
         switch job {
-        case .events(_, _, let c): return c
+        case .events(_, _, _, let c): return c
         case .items(_, let c): return c
+        case .impressions: return nil
+        case .profile(_, let c): return c
+        case .snapshot(_, _, _, let c): return c
         }
     }
 }

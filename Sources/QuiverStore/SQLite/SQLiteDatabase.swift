@@ -36,6 +36,9 @@ public final class SQLiteDatabase {
 
     var rawHandle: OpaquePointer { handle }
 
+    /// The rowid of the last row inserted on this connection.
+    public var lastInsertRowID: Int { Int(sqlite3_last_insert_rowid(handle)) }
+
     /// Runs one statement, binding `parameters` to `?1, ?2, ...`, and returns its rows as text.
     @discardableResult
     public func execute(_ sql: String, _ parameters: [String?] = []) throws(SQLiteError) -> [[String?]] {

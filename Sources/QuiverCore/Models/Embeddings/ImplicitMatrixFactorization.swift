@@ -73,6 +73,32 @@ public struct ImplicitMatrixFactorization: ScoringModel {
         return candidates.map { c in itemIndex[c.itemId].map { affinity(user: u, item: $0) } ?? 0 }
     }
 
+    /// The `limit` items with the highest b_i + p_u . q_i for `userId` (the embedding candidate
+    /// source), best first; empty for an unknown user. Scans every item: O(items x factors).
+    public func topItems(forUser userId: String, limit: Int, allowed: (String) -> Bool) -> [(itemId: String, score: Double)] {
+        guard let u = userIndex[userId], limit > 0 else { return [] }
+        var scored: [(index: Int, score: Double)] = []
+        scored.reserveCapacity(itemIds.count)
+        for i in itemIds.indices { scored.append((i, affinity(user: u, item: i))) }
+        scored.sort { a, b in a.score > b.score || (a.score == b.score && a.index < b.index) }
+        var result: [(itemId: String, score: Double)] = []
+        for (i, score) in scored {
+            guard allowed(itemIds[i]) else { continue }
+            result.append((itemIds[i], score))
+            if result.count == limit { break }
+        }
+        return result
+    }
+
+    /// The user's embedding (nil for an unknown user).
+    public func userEmbedding(_ userId: String) -> [Double]? {
+        guard let u = userIndex[userId] else { return nil }
+        return Array(userFactors[u * factors..<(u + 1) * factors])
+    }
+
+    /// Whether the model has learned anything about `userId`.
+    public func knows(user userId: String) -> Bool { userIndex[userId] != nil }
+
     public mutating func update(_ feedback: ModelFeedback) {
         guard feedback.isFinite else { return }
         updateCount += 1

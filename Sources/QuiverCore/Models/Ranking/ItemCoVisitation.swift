@@ -72,6 +72,43 @@ public struct ItemCoVisitation: ScoringModel {
         }
     }
 
+    /// The `limit` items with the highest co-visitation score for `userId`'s history (the
+    /// candidate source), best first; items for which `allowed` is false are skipped.
+    public func relatedItems(forUser userId: String, limit: Int, allowed: (String) -> Bool) -> [(itemId: String, score: Double)] {
+        relatedItems(toHistory: histories[userId] ?? [], limit: limit, allowed: allowed)
+    }
+
+    /// The `limit` items most co-visited with `itemId`, best first.
+    public func relatedItems(to itemId: String, limit: Int, allowed: (String) -> Bool) -> [(itemId: String, score: Double)] {
+        guard let i = itemIndex[itemId] else { return [] }
+        return relatedItems(toHistory: [i], limit: limit, allowed: allowed)
+    }
+
+    /// The most recent item of `userId`'s history, if any.
+    public func lastItem(of userId: String) -> String? {
+        histories[userId]?.last.map { itemIds[Int($0)] }
+    }
+
+    private func relatedItems(toHistory history: [Int32], limit: Int, allowed: (String) -> Bool) -> [(itemId: String, score: Double)] {
+        guard !history.isEmpty, limit > 0 else { return [] }
+        var accumulated: [Int32: Double] = [:]
+        for h in history {
+            let hCount = itemCounts[Int(h)]
+            for (c, co) in neighbours[Int(h)] {
+                accumulated[c, default: 0] += Double(co) / (hCount * itemCounts[Int(c)]).squareRoot()
+            }
+        }
+        let ranked = accumulated.sorted { a, b in a.value > b.value || (a.value == b.value && a.key < b.key) }
+        var result: [(itemId: String, score: Double)] = []
+        for (c, score) in ranked {
+            let id = itemIds[Int(c)]
+            guard allowed(id) else { continue }
+            result.append((id, score))
+            if result.count == limit { break }
+        }
+        return result
+    }
+
     public mutating func update(_ feedback: ModelFeedback) {
         guard feedback.isFinite else { return }
         updateCount += 1

@@ -1,0 +1,305 @@
+// RecommendationPipeline: one request, from candidates to an explained, explored list.
+//   1. candidates: each source of the scenario (cold-start sources for an unknown user) adds up to
+//      its quota of items that pass the filters; an item keeps the first source that found it;
+//   2. scoring: every ensemble member with weight > 0 scores every candidate; scores are min-max
+//      normalised per member and blended with the weights; explicit preferences add a boost;
+//   3. diversity: at most `max_per_category` items of one category, the overflow demoted;
+//   4. exploration: the last `slots` positions are filled by the SlateExplorer (epsilon-greedy or
+//      softmax) from every candidate not yet placed, with the exact propensity of each pick.
+// Invariant: pure: the same query, models, catalog, index and generator give the same list. Past
+// the deadline it degrades to the popularity order and says so.
+
+/// What one recommendation request asks, after the server resolved scenario, arm and strategy.
+public struct RecommendationQuery: Sendable {
+    public var userID: String
+    public var count: Int
+    public var scenario: Scenario
+    /// Ensemble weights after the experiment arm.
+    public var ensemble: [String: Double]
+    public var strategy: SessionStrategy
+    /// Dense features, context tokens and the request time.
+    public var context: ScoringContext
+    /// The item the user is looking at (detail pages, cart), if any.
+    public var contextItemID: String?
+    public var excludeItems: Set<String>
+    /// When set, only items in one of these categories.
+    public var includeCategories: Set<String>?
+    public var excludeCategories: Set<String>
+    /// Category -> strength in [0, 1]: affinities from behaviour and explicit preferences.
+    public var preferredCategories: [String: Double]
+    /// Categories the user said they do not want.
+    public var blockedCategories: Set<String>
+
+    public init(userID: String, count: Int, scenario: Scenario, strategy: SessionStrategy = .exploit,
+                context: ScoringContext, contextItemID: String? = nil, excludeItems: Set<String> = [],
+                includeCategories: Set<String>? = nil, excludeCategories: Set<String> = [],
+                preferredCategories: [String: Double] = [:], blockedCategories: Set<String> = []) {
+        self.userID = userID
+        self.count = count
+        self.scenario = scenario
+        self.ensemble = scenario.ensemble
+        self.strategy = strategy
+        self.context = context
+        self.contextItemID = contextItemID
+        self.excludeItems = excludeItems
+        self.includeCategories = includeCategories
+        self.excludeCategories = excludeCategories
+        self.preferredCategories = preferredCategories
+        self.blockedCategories = blockedCategories
+    }
+}
+
+/// One recommended item and why.
+public struct RankedItem: Sendable, Hashable {
+    public var itemID: String
+    /// Blended score (normalised member scores times weights, plus preference boost).
+    public var score: Double
+    public var source: CandidateSource
+    public var explored: Bool
+    /// Probability that this position got this item under the serving policy.
+    public var propensity: Double
+    /// Each ensemble member's weighted share of the score (and the preference boost).
+    public var contributions: [ScoreContribution]
+    /// The leading member's own explanation: its top terms.
+    public var reasons: [ScoreContribution]
+    public var reasonModel: String
+
+    public init(itemID: String, score: Double, source: CandidateSource, explored: Bool, propensity: Double,
+                contributions: [ScoreContribution], reasons: [ScoreContribution], reasonModel: String) {
+        self.itemID = itemID
+        self.score = score
+        self.source = source
+        self.explored = explored
+        self.propensity = propensity
+        self.contributions = contributions
+        self.reasons = reasons
+        self.reasonModel = reasonModel
+    }
+}
+
+/// The answer of the pipeline.
+public struct RankedList: Sendable {
+    public var items: [RankedItem]
+    public var candidateCount: Int
+    public var coldStart: Bool
+    /// Why the answer is degraded (`deadline`, `no_candidates`), nil when it is not.
+    public var degradation: String?
+    public var sourceCounts: [String: Int]
+
+    public init(items: [RankedItem], candidateCount: Int, coldStart: Bool, degradation: String?, sourceCounts: [String: Int]) {
+        self.items = items
+        self.candidateCount = candidateCount
+        self.coldStart = coldStart
+        self.degradation = degradation
+        self.sourceCounts = sourceCounts
+    }
+}
+
+public enum RecommendationPipeline {
+    /// Builds the list for `query`.
+    public static func recommend<G: RandomNumberGenerator>(
+        _ query: RecommendationQuery, models: RecommendationModels, catalog: ServingCatalog, index: CandidateIndex,
+        isPastDeadline: () -> Bool, using generator: inout G
+    ) -> RankedList {
+        let scenario = query.scenario
+        var ensemble = query.ensemble
+        var exploration = scenario.exploration
+        var maxPerCategory = scenario.maxPerCategory
+        var extraSources: [CandidateQuota] = []
+        switch query.strategy {
+        case .exploit: break
+        case .explore:
+            exploration.rate = exploration.policy == "softmax" ? exploration.rate * 3 : min(1, max(exploration.rate * 3, 0.3))
+            exploration.slots = max(exploration.slots, min(3, query.count))
+            if exploration.policy == "none" { exploration.policy = "epsilon_greedy" }
+        case .diversify:
+            maxPerCategory = maxPerCategory == 0 ? 2 : min(maxPerCategory, 2)
+        case .trending:
+            ensemble["trending", default: 0] += 0.5
+            extraSources.append(CandidateQuota(.trending, 100))
+        case .similarToLast:
+            ensemble["co_visitation", default: 0] *= 1.5
+            extraSources.append(CandidateQuota(.relatedToContextItem, 100))
+        }
+        let t = query.context.timestamp
+        let seen = scenario.filters.excludeSeen ? models.seen.set(of: query.userID) : []
+        func allowed(_ itemID: String) -> Bool {
+            guard let item = catalog[itemID] else { return false }
+            if scenario.filters.requireAvailable && !item.available { return false }
+            if seen.contains(itemID) || query.excludeItems.contains(itemID) { return false }
+            for c in item.categories where query.excludeCategories.contains(c) || query.blockedCategories.contains(c)
+                || scenario.filters.excludeCategories.contains(c) { return false }
+            if let include = query.includeCategories, !item.categories.contains(where: include.contains) { return false }
+            return true
+        }
+
+        // 1. Candidates.
+        let known = models.knows(user: query.userID)
+        let quotas = (known ? scenario.sources : scenario.coldStartSources) + extraSources
+        var candidates: [ServingItem] = []
+        var sources: [CandidateSource] = []
+        var placed = Set<String>()
+        var sourceCounts: [String: Int] = [:]
+        let lastItem = query.contextItemID ?? models.coVisitation.lastItem(of: query.userID)
+        for quota in quotas {
+            var added = 0
+            func offer(_ itemID: String) -> Bool {
+                guard added < quota.count else { return false }
+                if !placed.contains(itemID), allowed(itemID), let item = catalog[itemID] {
+                    placed.insert(itemID)
+                    candidates.append(item)
+                    sources.append(quota.source)
+                    added += 1
+                }
+                return added < quota.count
+            }
+            switch quota.source {
+            case .popular: for id in index.popular { if !offer(id) { break } }
+            case .trending: for id in index.trending { if !offer(id) { break } }
+            case .fresh: for id in index.fresh { if !offer(id) { break } }
+            case .staticList: for id in scenario.staticItems { if !offer(id) { break } }
+            case .coVisitation:
+                for (id, _) in models.coVisitation.relatedItems(forUser: query.userID, limit: quota.count, allowed: { !placed.contains($0) && allowed($0) })
+                where !offer(id) { break }
+            case .relatedToContextItem:
+                if let lastItem {
+                    for (id, _) in models.coVisitation.relatedItems(to: lastItem, limit: quota.count, allowed: { !placed.contains($0) && allowed($0) })
+                    where !offer(id) { break }
+                }
+            case .embedding:
+                for (id, _) in models.embeddings.topItems(forUser: query.userID, limit: quota.count, allowed: { !placed.contains($0) && allowed($0) })
+                where !offer(id) { break }
+            case .sameCategory:
+                let favourites = query.preferredCategories.sorted { a, b in a.value > b.value || (a.value == b.value && a.key < b.key) }.prefix(3)
+                let perCategory = max(1, quota.count / max(1, favourites.count))
+                var round = 0
+                for (category, _) in favourites {
+                    round = 0
+                    for id in index.popularByCategory[category] ?? [] {
+                        if round >= perCategory || !offer(id) { break }
+                        round += 1
+                    }
+                }
+            default: break
+            }
+            if added > 0 { sourceCounts[quota.source.rawValue, default: 0] += added }
+        }
+        if candidates.isEmpty {
+            // Nothing passed: the static list and then the popular list, unfiltered by sources' quotas.
+            for id in scenario.staticItems + index.popular where candidates.count < query.count * 5 {
+                if !placed.contains(id), allowed(id), let item = catalog[id] {
+                    placed.insert(id); candidates.append(item); sources.append(.staticList)
+                }
+            }
+        }
+        guard !candidates.isEmpty else {
+            return RankedList(items: [], candidateCount: 0, coldStart: !known, degradation: "no_candidates", sourceCounts: [:])
+        }
+
+        // 2. Scoring.
+        var degradation: String?
+        let scoring = candidates.map(\.candidate)
+        var memberNames: [String] = []
+        var normalized: [[Double]] = []
+        var weights: [Double] = []
+        if isPastDeadline() {
+            degradation = "deadline"
+            memberNames = ["popularity"]
+            normalized = [ScoreFusion.normalize(candidates.map { models.popularity.popularity($0.itemID, at: t) }, .minMax)]
+            weights = [1]
+        } else {
+            for member in EnsembleMember.all {
+                let weight = ensemble[member.rawValue] ?? 0
+                guard weight > 0 else { continue }
+                let raw: [Double]
+                switch member {
+                case .popularity: raw = candidates.map { models.popularity.popularity($0.itemID, at: t) }
+                case .trending: raw = candidates.map { models.trending($0.itemID, at: t) }
+                case .coVisitation: raw = models.coVisitation.score(scoring, context: query.context)
+                case .embedding: raw = models.embeddings.score(scoring, context: query.context)
+                case .ftrl: raw = models.ftrl.score(scoring, context: query.context)
+                default: continue
+                }
+                memberNames.append(member.rawValue)
+                normalized.append(ScoreFusion.normalize(raw, .minMax))
+                weights.append(weight)
+            }
+        }
+        var blended = [Double](repeating: 0, count: candidates.count)
+        for (m, scores) in normalized.enumerated() {
+            for i in scores.indices { blended[i] += weights[m] * scores[i] }
+        }
+        var boosts = [Double](repeating: 0, count: candidates.count)
+        if scenario.preferenceBoost > 0, !query.preferredCategories.isEmpty {
+            for (i, item) in candidates.enumerated() {
+                let strength = item.categories.map { query.preferredCategories[$0] ?? 0 }.max() ?? 0
+                boosts[i] = scenario.preferenceBoost * strength
+                blended[i] += boosts[i]
+            }
+        }
+
+        // 3. Order, with the diversity cap demoting the overflow.
+        var order = candidates.indices.sorted { a, b in
+            blended[a] > blended[b] || (blended[a] == blended[b] && candidates[a].itemID < candidates[b].itemID)
+        }
+        var effective = blended
+        if maxPerCategory > 0 {
+            var perCategory: [String: Int] = [:]
+            var kept: [Int] = []
+            var overflow: [Int] = []
+            for i in order {
+                let category = candidates[i].categories.first
+                if let category, perCategory[category, default: 0] >= maxPerCategory {
+                    overflow.append(i)
+                    effective[i] -= 1_000
+                } else {
+                    if let category { perCategory[category, default: 0] += 1 }
+                    kept.append(i)
+                }
+            }
+            order = kept + overflow
+        }
+
+        // 4. Exploitation prefix, explored tail.
+        let n = min(query.count, candidates.count)
+        let explorable = exploration.policy == "none" || exploration.rate == 0 ? 0 : min(exploration.slots, n)
+        var slate: [(index: Int, propensity: Double, explored: Bool)] = order.prefix(n - explorable).map { ($0, 1, false) }
+        if explorable > 0 {
+            let pool = Array(order.dropFirst(n - explorable))
+            let explorer = SlateExplorer(strategy: exploration.policy == "softmax"
+                                         ? .softmax(temperature: exploration.rate) : .epsilonGreedy(epsilon: exploration.rate))
+            let poolCandidates = pool.map { candidates[$0].candidate }
+            let poolScores = pool.map { effective[$0] }
+            var remainingBest = 0
+            var taken = Set<Int>()
+            for choice in explorer.rank(poolCandidates, scores: poolScores, count: explorable, using: &generator) {
+                while taken.contains(remainingBest) { remainingBest += 1 }
+                slate.append((pool[choice.index], choice.propensity, choice.index != remainingBest))
+                taken.insert(choice.index)
+            }
+        }
+
+        let items = slate.map { entry -> RankedItem in
+            let i = entry.index
+            var contributions = memberNames.indices.map { ScoreContribution(memberNames[$0], weights[$0] * normalized[$0][i]) }
+            if boosts[i] != 0 { contributions.append(ScoreContribution("preference_boost", boosts[i])) }
+            contributions.sort { abs($0.value) > abs($1.value) }
+            let leading = contributions.first { $0.name != "preference_boost" }?.name ?? memberNames.first ?? "popularity"
+            let explanation: ScoreExplanation
+            switch leading {
+            case "co_visitation": explanation = models.coVisitation.explain(candidates[i].candidate, context: query.context)
+            case "embedding": explanation = models.embeddings.explain(candidates[i].candidate, context: query.context)
+            case "ftrl": explanation = models.ftrl.explain(candidates[i].candidate, context: query.context)
+            case "trending":
+                explanation = ScoreExplanation(itemId: candidates[i].itemID, model: "trending", score: models.trending(candidates[i].itemID, at: t),
+                                               contributions: [ScoreContribution("short_over_long_popularity", models.trending(candidates[i].itemID, at: t))])
+            default: explanation = models.popularity.explain(candidates[i].candidate, context: query.context)
+            }
+            return RankedItem(itemID: candidates[i].itemID, score: blended[i], source: sources[i], explored: entry.explored,
+                              propensity: entry.propensity, contributions: contributions,
+                              reasons: Array(explanation.contributions.prefix(3)), reasonModel: leading)
+        }
+        return RankedList(items: items, candidateCount: candidates.count, coldStart: !known, degradation: degradation,
+                          sourceCounts: sourceCounts)
+    }
+}

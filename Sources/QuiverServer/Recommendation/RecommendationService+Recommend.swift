@@ -1,0 +1,246 @@
+// RecommendationService+Recommend: one recommendation request end to end: validate, try the
+// result cache, read the user's features and preferences, let the session agent pick a strategy,
+// run the pipeline under the models' read lock within the scenario's deadline, then remember and
+// log the impression (for feedback joins) and cache the answer.
+// Fallback chain when the models cannot answer in time: stale cached answer -> popular -> static.
+import Foundation
+import QuiverCore
+import QuiverStore
+
+extension RecommendationService {
+    static let maxIdentifierBytes = 256
+    static let maxFilterItems = 1_000
+
+    /// Renders the response object for one request, or the fault that names the bad field.
+    func recommend(_ request: RecommendationRequest, path: String = "", wallNow: Double = Date().timeIntervalSince1970)
+        -> Result<[UInt8], RequestFault>
+    {
+        let started = ContinuousClock.now
+        let scenarioSet = scenarios.withLock { $0.current }
+        let name = request.scenario ?? "homepage"
+        guard let scenario = scenarioSet.scenario(named: name) else {
+            return .failure(RequestFault(field: path + "scenario",
+                                         message: "'\(name)' is not a scenario (one of \(scenarioSet.scenarios.map(\.name).joined(separator: ", ")))",
+                                         code: "unknown_scenario"))
+        }
+        if let fault = validate(request, scenario: scenario, path: path) { return .failure(fault) }
+        let userID = request.userID
+        let count = request.count ?? scenario.defaultCount
+        let time = request.timestamp ?? wallNow
+        let context = request.context ?? RequestContext()
+        let filters = request.filters
+        let useCache = (request.useCache ?? true) && scenario.cacheTTLSeconds > 0
+        let key = ResultCacheKey(userID: userID, scenario: scenario.name, count: count, contextBucket: context.bucket,
+                                 filters: filters?.cacheKey ?? "", userVersion: versions.version(of: userID),
+                                 configVersion: scenarioSet.version)
+        let requestID = nextRequestID()
+        if useCache, let hit = cache.lookup(key, now: wallNow) {
+            serve(requestID: requestID, userID: userID, scenario: scenario.name, time: time, items: hit.impressionItems,
+                  tokens: hit.tokens, dense: hit.dense, summary: hit.summary)
+            counters.withLock { $0.requests += 1; $0.cacheHits += 1 }
+            var w = JSONWriter(capacity: hit.recommendationsJSON.count + 512)
+            RecommendationRendering.response(requestID: requestID, userID: userID, itemsJSON: hit.recommendationsJSON,
+                                             summary: hit.summary, latencyMs: milliseconds(since: started), cached: true, into: &w)
+            return .success(w.bytes)
+        }
+
+        // Features, preferences and the session's strategy.
+        let engine = features.engine
+        let profile = profiles.withLock { $0[userID] }
+        var preferred: [String: Double] = [:]
+        let affinities = engine.categoryAffinities(for: userID, now: time, limit: 5)
+        if let top = affinities.map(\.score).max(), top > 0 {
+            for affinity in affinities where affinity.score > 0 { preferred[affinity.category] = affinity.score / top * 0.5 }
+        }
+        for (category, strength) in profile?.preferredCategories ?? [:] { preferred[category] = max(preferred[category] ?? 0, strength) }
+        let dense = engine.featureVector(for: userID, context: context.eventContext, now: time).values
+        let tokens = context.tokens
+        var query = RecommendationQuery(
+            userID: userID, count: count, scenario: scenario,
+            context: ScoringContext(userId: userID, dense: dense, tokens: tokens, timestamp: time),
+            contextItemID: context.itemID, excludeItems: Set(filters?.excludeItems ?? []),
+            includeCategories: filters?.categories.map(Set.init), excludeCategories: Set(filters?.excludeCategories ?? []),
+            preferredCategories: preferred, blockedCategories: Set(profile?.blockedCategories ?? []))
+        let arm = scenario.arm(for: userID)
+        if let weights = arm?.ensemble { query.ensemble = weights }
+        var generator = generator(for: requestID)
+        var strategyPropensity: Double?
+        var observation: SessionObservation?
+        if scenario.sessionAgent {
+            let (current, transitions) = sessions.begin(userID, now: wallNow)
+            let choice = agent.withLock { agent in
+                for t in transitions { agent.learn(from: t.from, strategy: t.strategy, reward: t.reward, next: t.next) }
+                return agent.chooseStrategy(for: current, using: &generator)
+            }
+            query.strategy = choice.strategy
+            strategyPropensity = choice.propensity
+            observation = current
+        }
+
+        // The pipeline, within the deadline.
+        let candidateIndex = currentIndex(now: time)
+        let deadline = started + .microseconds(Int(scenario.deadlineMs * 1000))
+        let budgetMs = max(0, scenario.deadlineMs - milliseconds(since: started))
+        let outcome = state.read(waitingAtMost: budgetMs) { state in
+            (RecommendationPipeline.recommend(query, models: state.models, catalog: state.catalog, index: candidateIndex,
+                                              isPastDeadline: { ContinuousClock.now > deadline }, using: &generator),
+             state.models.interactions + state.models.feedbackUpdates)
+        }
+        let list: RankedList
+        let learned: Int
+        if let outcome {
+            (list, learned) = outcome
+        } else if let stale = cache.stale(key) {
+            // Models busy past the deadline: the last answer we gave, marked degraded.
+            var summary = stale.summary
+            summary.degradation = "models_busy_stale_cache"
+            serve(requestID: requestID, userID: userID, scenario: scenario.name, time: time, items: stale.impressionItems,
+                  tokens: stale.tokens, dense: stale.dense, summary: summary)
+            counters.withLock { $0.requests += 1; $0.degraded[summary.degradation!, default: 0] += 1 }
+            var w = JSONWriter()
+            RecommendationRendering.response(requestID: requestID, userID: userID, itemsJSON: stale.recommendationsJSON,
+                                             summary: summary, latencyMs: milliseconds(since: started), cached: true, into: &w)
+            return .success(w.bytes)
+        } else {
+            list = fallbackList(candidateIndex.popular.isEmpty ? scenario.staticItems : candidateIndex.popular,
+                                count: count, source: candidateIndex.popular.isEmpty ? .staticList : .popular,
+                                reason: "models_busy", excluding: query.excludeItems)
+            learned = -1
+        }
+
+        let modelVersion = "\(scenarioSet.version)+\(features.engine.activeVersion)+m\(max(0, learned))"
+        let strategyName = scenario.sessionAgent ? Self.strategyName(query.strategy) : nil
+        let summary = AnswerSummary(scenario: scenario.name, modelVersion: modelVersion,
+                                    explanation: Self.explain(list, userID: userID, scenario: scenario.name, strategy: strategyName),
+                                    strategy: strategyName, strategyPropensity: strategyPropensity, arm: arm?.name,
+                                    coldStart: list.coldStart, degradation: list.degradation, candidates: list.candidateCount)
+        let itemsJSON = RecommendationRendering.items(list.items)
+        let impressionItems = list.items.enumerated().map { position, item in
+            ImpressionItem(itemID: item.itemID, position: position + 1, score: item.score, propensity: item.propensity,
+                           source: item.source.rawValue, explored: item.explored)
+        }
+        let denseFloats = dense.map(Float.init)
+        serve(requestID: requestID, userID: userID, scenario: scenario.name, time: time, items: impressionItems,
+              tokens: tokens, dense: denseFloats, summary: summary)
+        if let observation {
+            sessions.record(userID, observation: observation, strategy: query.strategy, requestID: requestID,
+                            shown: list.items.count, now: wallNow)
+        }
+        if useCache, list.degradation == nil {
+            cache.store(CachedAnswer(recommendationsJSON: itemsJSON, summary: summary, impressionItems: impressionItems,
+                                     tokens: tokens, dense: denseFloats),
+                        for: key, expiresAt: wallNow + scenario.cacheTTLSeconds)
+        }
+        counters.withLock { counters in
+            counters.requests += 1
+            counters.computed += 1
+            if let reason = list.degradation { counters.degraded[reason, default: 0] += 1 }
+        }
+        var w = JSONWriter(capacity: itemsJSON.count + 512)
+        RecommendationRendering.response(requestID: requestID, userID: userID, itemsJSON: itemsJSON, summary: summary,
+                                         latencyMs: milliseconds(since: started), cached: false, into: &w)
+        return .success(w.bytes)
+    }
+
+    /// Remembers the impression for feedback joins and logs it.
+    private func serve(requestID: String, userID: String, scenario: String, time: Double, items: [ImpressionItem],
+                       tokens: [String], dense: [Float], summary: AnswerSummary) {
+        impressions.remember(requestID, ServedImpression(userID: userID, scenario: scenario, timestamp: Date().timeIntervalSince1970,
+                                                         items: items, tokens: tokens, dense: dense))
+        features.log.log([ImpressionRecord(requestID: requestID, userID: userID, scenario: scenario, timestamp: Date().timeIntervalSince1970,
+                                           modelVersion: summary.modelVersion, strategy: summary.strategy,
+                                           strategyPropensity: summary.strategyPropensity, arm: summary.arm, items: items, tokens: tokens)])
+    }
+
+    private func fallbackList(_ ids: [String], count: Int, source: CandidateSource, reason: String, excluding: Set<String>) -> RankedList {
+        let chosen = ids.lazy.filter { !excluding.contains($0) }.prefix(count)
+        let items = chosen.enumerated().map { i, id in
+            RankedItem(itemID: id, score: Double(count - i) / Double(count), source: source, explored: false, propensity: 1,
+                       contributions: [ScoreContribution("fallback_rank", Double(count - i) / Double(count))], reasons: [],
+                       reasonModel: source.rawValue)
+        }
+        return RankedList(items: items, candidateCount: items.count, coldStart: false, degradation: reason,
+                          sourceCounts: [source.rawValue: items.count])
+    }
+
+    private func validate(_ request: RecommendationRequest, scenario: Scenario, path: String) -> RequestFault? {
+        if let fault = Self.checkIdentifier(request.userID, field: path + "user_id") { return fault }
+        if let count = request.count, !(1...scenario.maxCount).contains(count) {
+            return RequestFault(field: path + "n_recommendations", message: "must be in 1...\(scenario.maxCount) for scenario \(scenario.name)")
+        }
+        if let t = request.timestamp, !(t.isFinite && t >= 0 && t <= 4_102_444_800) {
+            return RequestFault(field: path + "timestamp", message: "must be Unix seconds between 0 and 4102444800")
+        }
+        if let context = request.context {
+            for (field, value) in [("device", context.device), ("locale", context.locale), ("page", context.page), ("item_id", context.itemID)] {
+                if let value, value.utf8.count > Self.maxIdentifierBytes {
+                    return RequestFault(field: path + "context.\(field)", message: "must be at most \(Self.maxIdentifierBytes) bytes")
+                }
+            }
+            if context.attributes.count > 32 {
+                return RequestFault(field: path + "context.attributes", message: "must hold at most 32 entries")
+            }
+        }
+        if let filters = request.filters {
+            for (field, list) in [("exclude_items", filters.excludeItems), ("categories", filters.categories),
+                                  ("exclude_categories", filters.excludeCategories)] {
+                if let list, list.count > Self.maxFilterItems {
+                    return RequestFault(field: path + "filters.\(field)", message: "must hold at most \(Self.maxFilterItems) entries")
+                }
+            }
+        }
+        return nil
+    }
+
+    static func checkIdentifier(_ id: String, field: String) -> RequestFault? {
+        if id.isEmpty { return RequestFault(field: field, message: "must not be empty") }
+        if id.utf8.count > maxIdentifierBytes { return RequestFault(field: field, message: "must be at most \(maxIdentifierBytes) bytes") }
+        return nil
+    }
+
+    static func strategyName(_ strategy: SessionStrategy) -> String {
+        switch strategy {
+        case .exploit: "exploit"
+        case .explore: "explore"
+        case .diversify: "diversify"
+        case .trending: "trending"
+        case .similarToLast: "similar_to_last"
+        }
+    }
+
+    /// One sentence on where the list came from.
+    static func explain(_ list: RankedList, userID: String, scenario: String, strategy: String?) -> String {
+        guard !list.items.isEmpty else { return "No items could be recommended for \(userID) on \(scenario)." }
+        var bySource: [String: Int] = [:]
+        for item in list.items { bySource[item.source.rawValue, default: 0] += 1 }
+        let parts = bySource.sorted { a, b in a.value > b.value || (a.value == b.value && a.key < b.key) }
+            .map { "\($0.value) \(sourcePhrase($0.key))" }
+        var sentence = "\(list.items.count) items for \(userID) on \(scenario)"
+        if list.coldStart { sentence += " (new user: cold-start sources)" }
+        sentence += ": " + parts.joined(separator: ", ")
+        let explored = list.items.filter(\.explored).count
+        if explored > 0 { sentence += "; \(explored) explored" }
+        if let strategy { sentence += "; session strategy \(strategy)" }
+        if let reason = list.degradation { sentence += "; degraded (\(reason))" }
+        return sentence + "."
+    }
+
+    static func sourcePhrase(_ source: String) -> String {
+        switch source {
+        case "co_visitation": "co-visited with your recent items"
+        case "embedding": "close to your taste embedding"
+        case "popular": "popular now"
+        case "trending": "trending"
+        case "same_category": "from your favourite categories"
+        case "fresh": "new in the catalog"
+        case "related": "related to the item in view"
+        case "static": "from the scenario's fixed list"
+        default: "from \(source)"
+        }
+    }
+
+    func milliseconds(since start: ContinuousClock.Instant) -> Double {
+        let d = ContinuousClock.now - start
+        return Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
+    }
+}

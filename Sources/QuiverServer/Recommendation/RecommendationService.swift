@@ -1,0 +1,330 @@
+// RecommendationService: the model service of the request path (features -> models -> cache).
+// It owns the learned state (models + serving catalog behind one read-write lock), the candidate
+// index, scenarios, caches, sessions and profiles. Learning happens in one place: the log's commit
+// observer applies every committed event and feedback to the models, in log order, so a snapshot
+// taken between two commits is exactly "the log up to seq N" and a restart restores it and
+// replays only what came after.
+import Foundation
+import Logging
+import QuiverCore
+import QuiverHTTP
+import QuiverStore
+import Synchronization
+import Yams
+
+/// Models and catalog, changed together under one lock.
+struct ServingState: Sendable {
+    var models: RecommendationModels
+    var catalog = ServingCatalog()
+    /// The last event and feedback sequence numbers applied to `models`.
+    var eventSeq = 0
+    var feedbackSeq = 0
+}
+
+/// Counters for `/api/v1/models/status` and `/api/v1/metrics`.
+struct ServingCounters: Sendable {
+    var requests = 0
+    var computed = 0
+    var cacheHits = 0
+    var degraded: [String: Int] = [:]
+    var feedback = 0
+    var joinedFeedback = 0
+    var duplicateFeedback = 0
+    var indexRebuilds = 0
+    var snapshots = 0
+    var lastSnapshotAt: Double?
+    var lastSnapshotBytes = 0
+}
+
+final class RecommendationService: Sendable {
+    let features: FeatureService
+    let configuration: QuiverConfiguration
+    let logger: Logger
+    let state: ReadWriteLocked<ServingState>
+    let index = Mutex(CandidateIndex())
+    private let rebuilding = Atomic<Bool>(false)
+    let scenarios: Mutex<(current: ScenarioSet, previous: ScenarioSet?)>
+    let cache: ResultCache
+    let impressions: ImpressionIndex
+    let sessions: SessionTracker
+    let agent: Mutex<SessionStrategyAgent>
+    let profiles = Mutex<[String: StoredProfile]>([:])
+    let versions = UserVersions()
+    let interactionTypes: Set<EventType>
+    let counters = Mutex(ServingCounters())
+    private let listeners = Mutex<[@Sendable (Set<String>) -> Void]>([])
+    private let requestPrefix: String
+    private let requestCounter = Atomic<UInt64>(0)
+    private let snapshotStop = DispatchSemaphore(value: 0)
+    private let snapshotStopped = DispatchSemaphore(value: 0)
+    private let snapshotRunning = Atomic<Bool>(false)
+
+    init(configuration: QuiverConfiguration, features: FeatureService, logger: Logger) throws {
+        self.configuration = configuration
+        self.features = features
+        self.logger = logger
+        let scenarioSet = try Self.scenarios(from: configuration.scenariosFile)
+        scenarios = Mutex((scenarioSet, nil))
+        cache = ResultCache(capacity: configuration.resultCacheEntries)
+        impressions = ImpressionIndex(capacity: configuration.impressionCapacity, ttl: configuration.impressionTTLSeconds)
+        sessions = SessionTracker(capacity: max(1_024, configuration.maxResidentUsers), timeout: configuration.sessionTimeoutSeconds)
+        interactionTypes = Set(configuration.interactionTypes.split(separator: ",").map { EventType(rawValue: $0.trimmingCharacters(in: .whitespaces)) })
+        var prefix = SystemRandomNumberGenerator()
+        requestPrefix = String(prefix.next() & 0xFFFF_FFFF, radix: 16)
+
+        // Restore: the newest snapshot, then the catalog, then the log after the snapshot.
+        let start = ContinuousClock.now
+        let log = features.log
+        var restored = ServingState(models: RecommendationModels())
+        if let snapshot = try log.latestSnapshot() {
+            do {
+                restored.models = try RecommendationModels(snapshot: snapshot.bytes)
+                restored.eventSeq = snapshot.eventSeq
+                restored.feedbackSeq = snapshot.feedbackSeq
+            } catch {
+                logger.error("model snapshot unreadable, rebuilding from the log", metadata: ["error": "\(error)"])
+            }
+        }
+        agent = Mutex(restored.models.agent)
+        let engine = features.engine
+        let itemCount = try log.replayItems { item in
+            engine.upsertItem(item)
+            restored.catalog.upsert(item)
+        }
+        let snapshotSeq = restored.eventSeq
+        let interactionTypes = interactionTypes
+        var replayedIntoModels = 0
+        let eventCount = try log.replayEvents(after: 0) { seq, event in
+            engine.ingest(event, receivedAt: event.time)
+            guard let itemID = event.itemID else { return }
+            restored.catalog.noteItem(itemID)
+            if seq > snapshotSeq {
+                if interactionTypes.contains(event.type) {
+                    restored.models.observeInteraction(userID: event.userID, itemID: itemID, timestamp: event.time)
+                }
+                restored.eventSeq = seq
+                replayedIntoModels += 1
+            }
+        }
+        let feedbackCount = try log.replayFeedback(after: restored.feedbackSeq) { seq, record in
+            Self.learn(record, into: &restored)
+            restored.feedbackSeq = seq
+        }
+        let (lastEvent, lastFeedback) = try log.positions()
+        restored.eventSeq = max(restored.eventSeq, lastEvent)
+        restored.feedbackSeq = max(restored.feedbackSeq, lastFeedback)
+        state = ReadWriteLocked(restored)
+        let now = Date().timeIntervalSince1970
+        var impressionCount = 0
+        for impression in try log.impressions(since: now - configuration.impressionTTLSeconds) {
+            impressions.remember(impression.requestID, ServedImpression(
+                userID: impression.userID, scenario: impression.scenario, timestamp: impression.timestamp,
+                items: impression.items, tokens: impression.tokens, dense: []))
+            impressionCount += 1
+        }
+        for profile in try log.profiles() { profiles.withLock { $0[profile.userID] = profile } }
+        logger.info("state restored", metadata: [
+            "items": "\(itemCount)", "events": "\(eventCount)", "events_into_models": "\(replayedIntoModels)",
+            "feedback_into_models": "\(feedbackCount)", "impressions": "\(impressionCount)",
+            "snapshot_event_seq": "\(snapshotSeq)", "elapsed": "\(ContinuousClock.now - start)",
+            "scenarios": "\(scenarioSet.version)", "features": "\(engine.activeVersion)"])
+
+        log.observeCommits { [weak self] batch in self?.apply(batch) }
+        features.onItemsStored { [weak self] items in self?.itemsStored(items) }
+        features.onUsersIngested { [weak self] users in self?.usersChanged(users) }
+        log.start()
+        startSnapshots()
+    }
+
+    /// Scenarios from `path` (YAML or JSON), or the built-in set.
+    static func scenarios(from path: String) throws -> ScenarioSet {
+        guard !path.isEmpty else { return .standard }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ConfigurationError("recommend.scenarios_file: cannot read '\(path)'")
+        }
+        do {
+            return try parseScenarios(text)
+        } catch let error as ScenarioError {
+            throw ConfigurationError("recommend.scenarios_file '\(path)': \(error)")
+        } catch {
+            throw ConfigurationError("recommend.scenarios_file '\(path)': \(error)")
+        }
+    }
+
+    /// Parses and validates a scenario set from YAML or JSON text.
+    static func parseScenarios(_ text: String) throws -> ScenarioSet {
+        let object: Any?
+        do { object = try Yams.load(yaml: text) } catch { throw ScenarioError(field: "", message: "not valid YAML/JSON: \(error)") }
+        guard let object, JSONSerialization.isValidJSONObject(object) else {
+            throw ScenarioError(field: "", message: "expected an object with version and scenarios")
+        }
+        let data = try JSONSerialization.data(withJSONObject: object)
+        let set: ScenarioSet
+        do {
+            set = try JSONDecoder().decode(ScenarioSet.self, from: data)
+        } catch let error as DecodingError {
+            let fault = DecodingFault(error)
+            throw ScenarioError(field: fault.field, message: fault.message)
+        }
+        try set.validate()
+        return set
+    }
+
+    // MARK: Learning
+
+    /// Applies one committed batch (on the log's writer thread, in log order).
+    private func apply(_ batch: CommittedBatch) {
+        let interactionTypes = interactionTypes
+        state.write { state in
+            for (seq, event) in batch.events {
+                if let itemID = event.itemID {
+                    state.catalog.noteItem(itemID)
+                    if interactionTypes.contains(event.type) {
+                        state.models.observeInteraction(userID: event.userID, itemID: itemID, timestamp: event.time)
+                    }
+                }
+                state.eventSeq = seq
+            }
+            for (seq, record) in batch.feedback {
+                Self.learn(record, into: &state)
+                state.feedbackSeq = seq
+            }
+        }
+        var users = Set<String>()
+        for (_, event) in batch.events { users.insert(event.userID) }
+        for (_, record) in batch.feedback { users.insert(record.userID) }
+        // Cached answers of these users are stale now; the stream is told once their features
+        // are in the engine too (`usersChanged`, called by the ingesting request).
+        for user in users { versions.bump(user) }
+    }
+
+    /// FTRL learns joined feedback with the context it was shown in.
+    static func learn(_ record: FeedbackRecord, into state: inout ServingState) {
+        guard record.joined else { return }
+        let candidate = state.catalog[record.itemID]?.candidate ?? ScoringCandidate(itemId: record.itemID)
+        state.models.learn(ModelFeedback(
+            context: ScoringContext(userId: record.userID, dense: record.dense, tokens: record.tokens, timestamp: record.timestamp),
+            candidate: candidate, reward: min(1, max(0, record.reward)), propensity: record.propensity))
+    }
+
+    /// Catalog items stored durably: the serving catalog follows.
+    func itemsStored(_ items: [CatalogItem]) {
+        state.write { state in for item in items { state.catalog.upsert(item) } }
+    }
+
+    /// Users whose state changed after their events reached the feature engine.
+    func usersChanged(_ users: Set<String>) {
+        for user in users { versions.bump(user) }
+        notify(users)
+    }
+
+    /// Registers a function told about users whose state changed (the stream pushes to them).
+    func onUsersChanged(_ body: @escaping @Sendable (Set<String>) -> Void) {
+        listeners.withLock { $0.append(body) }
+    }
+
+    private func notify(_ users: Set<String>) {
+        guard !users.isEmpty else { return }
+        for listener in listeners.withLock({ $0 }) { listener(users) }
+    }
+
+    // MARK: Candidate index
+
+    /// The candidate index, rebuilt when the catalog or popularity changed and the current one is
+    /// older than the refresh interval (in the background, unless the interval is 0 or there is none).
+    func currentIndex(now: Double) -> CandidateIndex {
+        let current = index.withLock { $0 }
+        let (catalogVersion, interactions) = state.read { ($0.catalog.version, $0.models.interactions) }
+        let stale = current.catalogVersion != catalogVersion || current.modelInteractions != interactions
+        guard stale else { return current }
+        let refresh = Double(configuration.candidateIndexRefreshMs) / 1000
+        let never = current.catalogVersion < 0
+        if refresh == 0 || never {
+            return rebuildIndex(now: now)
+        }
+        guard now - current.builtAt >= refresh || now < current.builtAt else { return current }
+        if rebuilding.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged {
+            Thread.detachNewThread { [self] in
+                _ = rebuildIndex(now: Date().timeIntervalSince1970)
+                rebuilding.store(false, ordering: .releasing)
+            }
+        }
+        return current
+    }
+
+    @discardableResult
+    private func rebuildIndex(now: Double) -> CandidateIndex {
+        // Popularity as of the newest thing learned: the same order as at any later time, and no
+        // underflow when a backfill's timestamps are far in the past.
+        let built = state.read { CandidateIndex.build(catalog: $0.catalog, models: $0.models,
+                                                      at: $0.models.lastUpdate > 0 ? $0.models.lastUpdate : now) }
+        index.withLock { current in
+            if built.catalogVersion >= current.catalogVersion { current = built }
+        }
+        counters.withLock { $0.indexRebuilds += 1 }
+        return built
+    }
+
+    // MARK: Request ids and randomness
+
+    func nextRequestID() -> String {
+        let n = requestCounter.wrappingAdd(1, ordering: .relaxed).newValue
+        return "\(requestPrefix)-\(String(n, radix: 16))"
+    }
+
+    /// A generator for one request: the configured seed mixed with the request number.
+    func generator(for requestID: String) -> SeededRandom {
+        SeededRandom(seed: UInt64(configuration.servingSeed) ^ HashedCrossEncoder.hash(requestID, namespace: 17))
+    }
+
+    // MARK: Snapshots
+
+    private func startSnapshots() {
+        let interval = configuration.snapshotIntervalSeconds
+        guard interval > 0 else { return }
+        snapshotRunning.store(true, ordering: .releasing)
+        Thread.detachNewThread { [self] in
+            while snapshotStop.wait(timeout: .now() + interval) == .timedOut {
+                saveSnapshot()
+            }
+            snapshotStopped.signal()
+        }
+    }
+
+    /// Serialises the models (with the live agent) and stores them with the log position they cover.
+    func saveSnapshot() {
+        var copy = state.read { $0 }
+        copy.models.agent = agent.withLock { $0 }
+        let bytes = copy.models.snapshot()
+        let snapshot = StoredSnapshot(eventSeq: copy.eventSeq, feedbackSeq: copy.feedbackSeq,
+                                      createdAt: Date().timeIntervalSince1970, bytes: bytes)
+        let done = DispatchSemaphore(value: 0)
+        let log = features.log
+        let pruneBefore = snapshot.createdAt - configuration.impressionTTLSeconds
+        let failure = Mutex<String?>(nil)
+        Task {
+            do { try await log.store(snapshot, pruneImpressionsBefore: pruneBefore) } catch { failure.withLock { $0 = "\(error)" } }
+            done.signal()
+        }
+        done.wait()
+        if let message = failure.withLock({ $0 }) {
+            logger.error("model snapshot failed", metadata: ["error": "\(message)"])
+        } else {
+            counters.withLock {
+                $0.snapshots += 1
+                $0.lastSnapshotAt = snapshot.createdAt
+                $0.lastSnapshotBytes = bytes.count
+            }
+            logger.debug("model snapshot saved", metadata: ["bytes": "\(bytes.count)", "event_seq": "\(snapshot.eventSeq)"])
+        }
+    }
+
+    /// Stops the snapshot thread and saves a last snapshot (before the log shuts down).
+    func shutdown() {
+        if snapshotRunning.exchange(false, ordering: .acquiringAndReleasing) {
+            snapshotStop.signal()
+            snapshotStopped.wait()
+        }
+        saveSnapshot()
+    }
+}

@@ -1,0 +1,143 @@
+// ServingCaches: the in-process state that sits beside the models while serving: the result cache
+// (L1: LRU + TTL, keyed by user, scenario, list length, context bucket, filters and the user's
+// state version, so any event of the user invalidates their entries), the index of served
+// impressions that feedback joins to, and per-user state versions. All sharded behind mutexes.
+import QuiverCore
+import QuiverStore
+import Synchronization
+
+/// A cached answer: everything needed to serve it again under a new request id.
+struct CachedAnswer: Sendable {
+    var recommendationsJSON: [UInt8]
+    var summary: AnswerSummary
+    var impressionItems: [ImpressionItem]
+    var tokens: [String]
+    var dense: [Float]
+}
+
+/// The parts of a response besides the list itself.
+struct AnswerSummary: Sendable {
+    var scenario: String
+    var modelVersion: String
+    var explanation: String
+    var strategy: String?
+    var strategyPropensity: Double?
+    var arm: String?
+    var coldStart: Bool
+    var degradation: String?
+    var candidates: Int
+}
+
+struct ResultCacheKey: Hashable, Sendable {
+    var userID: String
+    var scenario: String
+    var count: Int
+    var contextBucket: String
+    var filters: String
+    var userVersion: UInt64
+    var configVersion: String
+}
+
+/// Hit and miss counts of one scenario.
+struct CacheCounts: Sendable, Codable {
+    var hits = 0
+    var misses = 0
+    var hitRate: Double { hits + misses == 0 ? 0 : Double(hits) / Double(hits + misses) }
+    enum CodingKeys: String, CodingKey { case hits, misses }
+}
+
+final class ResultCache: Sendable {
+    private let shards: [LockedShard<BoundedLRU<ResultCacheKey, CachedAnswer>>]
+    private let counts = Mutex<[String: CacheCounts]>([:])
+
+    init(capacity: Int, shardCount: Int = 16) {
+        let perShard = max(1, capacity / shardCount)
+        shards = (0..<shardCount).map { _ in LockedShard(BoundedLRU(capacity: perShard)) }
+    }
+
+    private func shard(_ key: ResultCacheKey) -> LockedShard<BoundedLRU<ResultCacheKey, CachedAnswer>> {
+        shards[Int(UInt(bitPattern: key.userID.hashValue) % UInt(shards.count))]
+    }
+
+    func lookup(_ key: ResultCacheKey, now: Double) -> CachedAnswer? {
+        let answer = shard(key).withLock { $0.value(for: key, now: now) }
+        counts.withLock { counts in
+            if answer == nil { counts[key.scenario, default: CacheCounts()].misses += 1 } else { counts[key.scenario, default: CacheCounts()].hits += 1 }
+        }
+        return answer
+    }
+
+    /// An expired entry still present: the fallback when the models cannot answer in time.
+    func stale(_ key: ResultCacheKey) -> CachedAnswer? {
+        shard(key).withLock { $0.staleValue(for: key) }
+    }
+
+    func store(_ answer: CachedAnswer, for key: ResultCacheKey, expiresAt: Double) {
+        shard(key).withLock { $0.set(answer, for: key, expiresAt: expiresAt) }
+    }
+
+    func statistics() -> (entries: Int, evictions: Int, perScenario: [String: CacheCounts]) {
+        var entries = 0, evictions = 0
+        for shard in shards { shard.withLock { entries += $0.count; evictions += $0.evictions } }
+        return (entries, evictions, counts.withLock { $0 })
+    }
+}
+
+/// A served list, kept so feedback can be joined to it.
+struct ServedImpression: Sendable {
+    var userID: String
+    var scenario: String
+    var timestamp: Double
+    var items: [ImpressionItem]
+    var tokens: [String]
+    var dense: [Float]
+    /// `item|feedback_type` of every feedback already joined: duplicates are idempotent.
+    var feedbackKeys: Set<String> = []
+}
+
+final class ImpressionIndex: Sendable {
+    private let shards: [LockedShard<BoundedLRU<String, ServedImpression>>]
+    let ttl: Double
+
+    init(capacity: Int, ttl: Double, shardCount: Int = 16) {
+        self.ttl = ttl
+        let perShard = max(1, capacity / shardCount)
+        shards = (0..<shardCount).map { _ in LockedShard(BoundedLRU(capacity: perShard)) }
+    }
+
+    private func shard(_ requestID: String) -> LockedShard<BoundedLRU<String, ServedImpression>> {
+        shards[Int(UInt(bitPattern: requestID.hashValue) % UInt(shards.count))]
+    }
+
+    func remember(_ requestID: String, _ impression: ServedImpression) {
+        shard(requestID).withLock { $0.set(impression, for: requestID, expiresAt: impression.timestamp + ttl) }
+    }
+
+    func lookup(_ requestID: String, now: Double) -> ServedImpression? {
+        shard(requestID).withLock { $0.value(for: requestID, now: now) }
+    }
+
+    /// Records a joined feedback key; false when it was already there (a duplicate).
+    func markFeedback(_ requestID: String, key: String) -> Bool {
+        var inserted = false
+        _ = shard(requestID).withLock { lru in lru.update(requestID) { inserted = $0.feedbackKeys.insert(key).inserted } }
+        return inserted
+    }
+
+    /// Forgets a feedback key (its write failed, so a retry must not count as a duplicate).
+    func unmarkFeedback(_ requestID: String, key: String) {
+        _ = shard(requestID).withLock { lru in lru.update(requestID) { $0.feedbackKeys.remove(key) } }
+    }
+
+    var count: Int { shards.reduce(0) { total, shard in total + shard.withLock { $0.count } } }
+}
+
+/// Per-user state versions: bumped by every event, feedback or profile change of the user.
+final class UserVersions: Sendable {
+    private let shards: [LockedShard<[String: UInt64]>] = (0..<16).map { _ in LockedShard([:]) }
+    private func shard(_ userID: String) -> LockedShard<[String: UInt64]> {
+        shards[Int(UInt(bitPattern: userID.hashValue) % UInt(shards.count))]
+    }
+    func version(of userID: String) -> UInt64 { shard(userID).withLock { $0[userID] ?? 0 } }
+    func bump(_ userID: String) { shard(userID).withLock { $0[userID, default: 0] &+= 1 } }
+}

@@ -1,0 +1,101 @@
+// BoundedLRU: a least-recently-used map with a fixed capacity and per-entry expiry, as a doubly
+// linked list threaded through arrays (no per-entry allocation). Not thread-safe: callers shard it
+// behind locks. Invariant: `count <= capacity`; an expired entry is never returned by `value(for:)`.
+struct BoundedLRU<Key: Hashable, Value> {
+    private struct Node {
+        var key: Key
+        var value: Value
+        var expiresAt: Double
+        var previous: Int
+        var next: Int
+    }
+    let capacity: Int
+    private var nodes: [Node] = []
+    private var index: [Key: Int] = [:]
+    private var head = -1  // most recent
+    private var tail = -1  // least recent
+    private(set) var evictions = 0
+
+    init(capacity: Int) {
+        precondition(capacity > 0, "capacity must be positive")
+        self.capacity = capacity
+    }
+
+    var count: Int { index.count }
+
+    /// The live value for `key` at `now`, marking it most recently used.
+    mutating func value(for key: Key, now: Double) -> Value? {
+        guard let i = index[key] else { return nil }
+        guard nodes[i].expiresAt > now else { return nil }
+        moveToFront(i)
+        return nodes[i].value
+    }
+
+    /// The value for `key` even when expired (the stale answer of a fallback), without touching order.
+    func staleValue(for key: Key) -> Value? {
+        index[key].map { nodes[$0].value }
+    }
+
+    /// Inserts or replaces; evicts the least recently used entry when full.
+    mutating func set(_ value: Value, for key: Key, expiresAt: Double) {
+        if let i = index[key] {
+            nodes[i].value = value
+            nodes[i].expiresAt = expiresAt
+            moveToFront(i)
+            return
+        }
+        let i: Int
+        if nodes.count < capacity {
+            i = nodes.count
+            nodes.append(Node(key: key, value: value, expiresAt: expiresAt, previous: -1, next: -1))
+        } else {
+            i = tail
+            unlink(i)
+            index[nodes[i].key] = nil
+            evictions += 1
+            nodes[i] = Node(key: key, value: value, expiresAt: expiresAt, previous: -1, next: -1)
+        }
+        index[key] = i
+        linkFront(i)
+    }
+
+    /// Changes a stored value in place (no reordering); returns false when absent.
+    mutating func update(_ key: Key, _ body: (inout Value) -> Void) -> Bool {
+        guard let i = index[key] else { return false }
+        body(&nodes[i].value)
+        return true
+    }
+
+    private mutating func moveToFront(_ i: Int) {
+        guard head != i else { return }
+        unlink(i)
+        linkFront(i)
+    }
+
+    private mutating func unlink(_ i: Int) {
+        let (p, n) = (nodes[i].previous, nodes[i].next)
+        if p >= 0 { nodes[p].next = n } else { head = n }
+        if n >= 0 { nodes[n].previous = p } else { tail = p }
+        nodes[i].previous = -1
+        nodes[i].next = -1
+    }
+
+    private mutating func linkFront(_ i: Int) {
+        nodes[i].next = head
+        nodes[i].previous = -1
+        if head >= 0 { nodes[head].previous = i }
+        head = i
+        if tail < 0 { tail = i }
+    }
+}
+
+import Synchronization
+
+/// A mutex-protected value in a class, so that shards can live in an array.
+final class LockedShard<Value>: Sendable {
+    private let mutex: Mutex<Value>
+    init(_ value: sending Value) { mutex = Mutex(value) }
+    func withLock<Result>(_ body: (inout sending Value) throws -> sending Result) rethrows -> sending Result {
+        try mutex.withLock(body)
+    }
+}

@@ -1,0 +1,121 @@
+// EmbeddedRecords: the records the embedded store keeps besides events and items: feedback
+// (joined or not), impressions (what was shown, with propensities, for joining feedback and for
+// off-policy evaluation), user profiles (explicit preferences) and model snapshots.
+// Invariant: every record is a plain Codable value; the log stores them, never interprets them.
+import QuiverCore
+
+/// One piece of feedback as logged: the reward, what it was joined to, and the context the
+/// models learned it with (so a replay teaches the same thing).
+public struct FeedbackRecord: Sendable, Hashable, Codable {
+    public var requestID: String?
+    public var userID: String
+    public var itemID: String
+    public var feedbackType: String
+    public var reward: Double
+    public var timestamp: Double
+    public var joined: Bool
+    public var propensity: Double?
+    public var scenario: String?
+    /// Context tokens and dense features at impression time (empty when unjoined).
+    public var tokens: [String]
+    public var dense: [Double]
+
+    public init(requestID: String?, userID: String, itemID: String, feedbackType: String, reward: Double,
+                timestamp: Double, joined: Bool, propensity: Double?, scenario: String?, tokens: [String], dense: [Double]) {
+        self.requestID = requestID
+        self.userID = userID
+        self.itemID = itemID
+        self.feedbackType = feedbackType
+        self.reward = reward
+        self.timestamp = timestamp
+        self.joined = joined
+        self.propensity = propensity
+        self.scenario = scenario
+        self.tokens = tokens
+        self.dense = dense
+    }
+}
+
+/// One item of a logged impression.
+public struct ImpressionItem: Sendable, Hashable, Codable {
+    public var itemID: String
+    public var position: Int
+    public var score: Double
+    public var propensity: Double
+    public var source: String
+    public var explored: Bool
+
+    public init(itemID: String, position: Int, score: Double, propensity: Double, source: String, explored: Bool) {
+        self.itemID = itemID
+        self.position = position
+        self.score = score
+        self.propensity = propensity
+        self.source = source
+        self.explored = explored
+    }
+}
+
+/// A served recommendation list, as logged for feedback joins and off-policy evaluation.
+public struct ImpressionRecord: Sendable, Hashable, Codable {
+    public var requestID: String
+    public var userID: String
+    public var scenario: String
+    public var timestamp: Double
+    public var modelVersion: String
+    public var strategy: String?
+    public var strategyPropensity: Double?
+    public var arm: String?
+    public var items: [ImpressionItem]
+    public var tokens: [String]
+
+    public init(requestID: String, userID: String, scenario: String, timestamp: Double, modelVersion: String,
+                strategy: String?, strategyPropensity: Double?, arm: String?, items: [ImpressionItem], tokens: [String]) {
+        self.requestID = requestID
+        self.userID = userID
+        self.scenario = scenario
+        self.timestamp = timestamp
+        self.modelVersion = modelVersion
+        self.strategy = strategy
+        self.strategyPropensity = strategyPropensity
+        self.arm = arm
+        self.items = items
+        self.tokens = tokens
+    }
+}
+
+/// A user's explicit profile: preferences the user (or the application) declared.
+public struct StoredProfile: Sendable, Hashable, Codable {
+    public var userID: String
+    /// Category -> strength in [0, 1]; steers candidate sources and adds a score boost.
+    public var preferredCategories: [String: Double]
+    /// Categories never to recommend to this user.
+    public var blockedCategories: [String]
+    /// Free attributes (segment, language, ...).
+    public var attributes: [String: String]
+    public var updatedAt: Double
+
+    public init(userID: String, preferredCategories: [String: Double] = [:], blockedCategories: [String] = [],
+                attributes: [String: String] = [:], updatedAt: Double) {
+        self.userID = userID
+        self.preferredCategories = preferredCategories
+        self.blockedCategories = blockedCategories
+        self.attributes = attributes
+        self.updatedAt = updatedAt
+    }
+}
+
+/// A stored model snapshot and the log position it covers.
+public struct StoredSnapshot: Sendable {
+    public var eventSeq: Int
+    public var feedbackSeq: Int
+    public var createdAt: Double
+    /// Uncompressed snapshot bytes.
+    public var bytes: [UInt8]
+
+    public init(eventSeq: Int, feedbackSeq: Int, createdAt: Double, bytes: [UInt8]) {
+        self.eventSeq = eventSeq
+        self.feedbackSeq = feedbackSeq
+        self.createdAt = createdAt
+        self.bytes = bytes
+    }
+}
