@@ -1,6 +1,6 @@
 // RedisClusterSlotsTests: the pure half of the cluster client, without a server: CRC16 and hash
 // slots with the Cluster specification's values, hash tags, the slot map read from a CLUSTER SLOTS
-// reply, MOVED/ASK parsing and the cluster URL.
+// reply, and MOVED/ASK parsing.
 import Testing
 @testable import QuiverStore
 
@@ -123,21 +123,5 @@ import Testing
     ])
     func ignoresOtherErrors(_ text: String) {
         #expect(RedisClusterRedirection(errorReply: text) == nil)
-    }
-
-    @Test func parsesClusterURLs() throws {
-        let config = try #require(RedisClusterClient.Configuration(url: "redis://:pw@127.0.0.1:17000,127.0.0.1:17001,redis://h:17002"))
-        #expect(config.seeds == [
-            RedisEndpoint(host: "127.0.0.1", port: 17000, password: "pw"),
-            RedisEndpoint(host: "127.0.0.1", port: 17001, password: "pw"),
-            RedisEndpoint(host: "h", port: 17002, password: "pw"),
-        ])
-        #expect(RedisClusterClient.Configuration(url: "redis://h:1")?.seeds == [RedisEndpoint(host: "h", port: 1)])
-        #expect(RedisClusterClient.Configuration(url: "redis://h:1/0")?.seeds == [RedisEndpoint(host: "h", port: 1)])
-    }
-
-    @Test(arguments: ["http://h:1", "redis://h:1,", "redis://h:1,,h:2", "redis://h:1/2", "redis://h:99999"])
-    func refusesBadClusterURLs(_ url: String) {
-        #expect(RedisClusterClient.Configuration(url: url) == nil)
     }
 }
