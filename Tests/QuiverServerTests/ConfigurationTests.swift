@@ -119,7 +119,7 @@ import Testing
         let application = try QuiverApplication(configuration: { var c = configuration; c.http.port = 0; return c }())
         defer { application.shutdown(); application.waitUntilStopped() }
         let router = QuiverApplication.router(configuration: configuration, probes: try DependencyProbes(configuration: configuration, pool: application.pool),
-                                              features: application.features)
+                                              features: application.features, recommendations: application.recommendations)
         #expect(router.routes.count >= 12)
         for route in router.routes {
             let operations = paths[route.pattern]

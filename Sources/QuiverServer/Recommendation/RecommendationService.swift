@@ -34,6 +34,8 @@ struct ServingCounters: Sendable {
     var snapshots = 0
     var lastSnapshotAt: Double?
     var lastSnapshotBytes = 0
+    /// The event sequence number of the snapshot restored at start (nil: none).
+    var restoredSnapshotEventSeq: Int?
 }
 
 final class RecommendationService: Sendable {
@@ -81,6 +83,7 @@ final class RecommendationService: Sendable {
                 restored.models = try RecommendationModels(snapshot: snapshot.bytes)
                 restored.eventSeq = snapshot.eventSeq
                 restored.feedbackSeq = snapshot.feedbackSeq
+                counters.withLock { $0.restoredSnapshotEventSeq = snapshot.eventSeq }
             } catch {
                 logger.error("model snapshot unreadable, rebuilding from the log", metadata: ["error": "\(error)"])
             }
@@ -285,38 +288,42 @@ final class RecommendationService: Sendable {
         snapshotRunning.store(true, ordering: .releasing)
         Thread.detachNewThread { [self] in
             while snapshotStop.wait(timeout: .now() + interval) == .timedOut {
-                saveSnapshot()
+                saveSnapshotBlocking()
             }
             snapshotStopped.signal()
         }
     }
 
-    /// Serialises the models (with the live agent) and stores them with the log position they cover.
-    func saveSnapshot() {
+    /// Serialises the models (with the live agent) and stores them with the log position they
+    /// cover; returns the snapshot's size and position, or the error.
+    func saveSnapshot() async -> Result<StoredSnapshot, EventLogError> {
         var copy = state.read { $0 }
         copy.models.agent = agent.withLock { $0 }
-        let bytes = copy.models.snapshot()
         let snapshot = StoredSnapshot(eventSeq: copy.eventSeq, feedbackSeq: copy.feedbackSeq,
-                                      createdAt: Date().timeIntervalSince1970, bytes: bytes)
+                                      createdAt: Date().timeIntervalSince1970, bytes: copy.models.snapshot())
+        do {
+            try await features.log.store(snapshot, pruneImpressionsBefore: snapshot.createdAt - configuration.impressionTTLSeconds)
+        } catch {
+            logger.error("model snapshot failed", metadata: ["error": "\(error)"])
+            return .failure(EventLogError(message: "\(error)"))
+        }
+        counters.withLock {
+            $0.snapshots += 1
+            $0.lastSnapshotAt = snapshot.createdAt
+            $0.lastSnapshotBytes = snapshot.bytes.count
+        }
+        logger.debug("model snapshot saved", metadata: ["bytes": "\(snapshot.bytes.count)", "event_seq": "\(snapshot.eventSeq)"])
+        return .success(snapshot)
+    }
+
+    /// The blocking form, for the snapshot thread and shutdown (never call it from a task).
+    func saveSnapshotBlocking() {
         let done = DispatchSemaphore(value: 0)
-        let log = features.log
-        let pruneBefore = snapshot.createdAt - configuration.impressionTTLSeconds
-        let failure = Mutex<String?>(nil)
         Task {
-            do { try await log.store(snapshot, pruneImpressionsBefore: pruneBefore) } catch { failure.withLock { $0 = "\(error)" } }
+            _ = await saveSnapshot()
             done.signal()
         }
         done.wait()
-        if let message = failure.withLock({ $0 }) {
-            logger.error("model snapshot failed", metadata: ["error": "\(message)"])
-        } else {
-            counters.withLock {
-                $0.snapshots += 1
-                $0.lastSnapshotAt = snapshot.createdAt
-                $0.lastSnapshotBytes = bytes.count
-            }
-            logger.debug("model snapshot saved", metadata: ["bytes": "\(bytes.count)", "event_seq": "\(snapshot.eventSeq)"])
-        }
     }
 
     /// Stops the snapshot thread and saves a last snapshot (before the log shuts down).
@@ -325,6 +332,6 @@ final class RecommendationService: Sendable {
             snapshotStop.signal()
             snapshotStopped.wait()
         }
-        saveSnapshot()
+        saveSnapshotBlocking()
     }
 }

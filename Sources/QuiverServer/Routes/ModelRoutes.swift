@@ -3,6 +3,7 @@
 //                                 rates, last update, health; plus serving, cache and snapshot state
 //   POST /api/v1/models/predict   raw per-model and ensemble scores for given items
 //   PUT  /api/v1/models/update    labelled examples -> durable -> the click model learns them
+//   POST /api/v1/models/snapshot  save a model snapshot now (also periodic and at shutdown)
 //   GET  /api/v1/metrics          counters: requests, cache hit rate per scenario, degradations, ...
 import Foundation
 import QuiverCore
@@ -81,6 +82,17 @@ enum ModelRoutes {
         router.get("/api/v1/models/status") { _ in JSONBody.response(status(service)) }
 
         router.get("/api/v1/metrics") { _ in JSONBody.response(metrics(service)) }
+
+        router.add(.post, "/api/v1/models/snapshot", .suspending({ _ in
+            switch await service.saveSnapshot() {
+            case .success(let snapshot):
+                struct Body: Encodable { let event_seq: Int; let feedback_seq: Int; let bytes: Int; let created_at: Double }
+                return JSONBody.response(Body(event_seq: snapshot.eventSeq, feedback_seq: snapshot.feedbackSeq,
+                                              bytes: snapshot.bytes.count, created_at: snapshot.createdAt))
+            case .failure(let error):
+                return .error(.serviceUnavailable, code: "store_unavailable", message: "the snapshot could not be stored: \(error)")
+            }
+        }))
 
         router.post("/api/v1/models/predict") { request in
             let predict: PredictRequest
@@ -206,7 +218,8 @@ enum ModelRoutes {
             last_update: lastUpdate > 0 ? lastUpdate : nil, interactions: interactions, feedback_updates: feedbackUpdates,
             log_position: ["events": eventSeq, "feedback": feedbackSeq],
             snapshots: ["count": Double(counters.snapshots), "last_at": counters.lastSnapshotAt,
-                        "last_bytes": Double(counters.lastSnapshotBytes)],
+                        "last_bytes": Double(counters.lastSnapshotBytes),
+                        "restored_event_seq": counters.restoredSnapshotEventSeq.map(Double.init)],
             catalog_items: catalogItems)
     }
 

@@ -11,6 +11,7 @@ import Synchronization
 public struct EventLogError: Error, Sendable, CustomStringConvertible {
     public let message: String
     public var description: String { "event log: \(message)" }
+    public init(message: String) { self.message = message }
 }
 
 /// What one transaction committed, in log order, with log sequence numbers.
