@@ -6,6 +6,7 @@ import Foundation
 import QuiverTestSupport
 import Testing
 @testable import QuiverServer
+import QuiverCore
 
 /// A deterministic scenario for tests: no exploration, no session agent, no per-category cap.
 let testScenarios = """
@@ -288,6 +289,12 @@ struct APIServer {
             let (reloaded, fromFile) = try await APIServer.request(port, "POST", "/api/v1/scenarios/reload")
             #expect(reloaded == 200 && fromFile["version"] as? String == "test-v1")
         }
+    }
+
+    @Test func shippedScenariosFileIsTheBuiltInSet() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let text = try String(contentsOf: root.appendingPathComponent("config/scenarios.yaml"), encoding: .utf8)
+        #expect(try RecommendationService.parseScenarios(text) == ScenarioSet.standard)
     }
 
     static let badRequests: [(String, String, String, String?)] = [
