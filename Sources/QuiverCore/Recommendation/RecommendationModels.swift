@@ -31,7 +31,8 @@ public struct RecommendationModels: Sendable {
         coVisitation = ItemCoVisitation(historyLength: history)
         embeddings = ImplicitMatrixFactorization(factors: factors, negativeSamples: 4, seed: seed)
         ftrl = FTRLProximal()
-        agent = SessionStrategyAgent()
+        // Strategy exploration fades fast: a costly strategy tried too often costs every session.
+        agent = SessionStrategyAgent(epsilon: .inverse(initial: 0.1, scale: 1_000, floor: 0.01))
         seen = SeenItems(limit: seenLimit)
     }
 

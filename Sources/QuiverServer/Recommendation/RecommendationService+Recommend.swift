@@ -135,6 +135,7 @@ extension RecommendationService {
             counters.requests += 1
             counters.computed += 1
             if let reason = list.degradation { counters.degraded[reason, default: 0] += 1 }
+            if let strategyName { counters.strategies[strategyName, default: 0] += 1 }
         }
         var w = JSONWriter(capacity: itemsJSON.count + 512)
         RecommendationRendering.response(requestID: requestID, userID: userID, itemsJSON: itemsJSON, summary: summary,

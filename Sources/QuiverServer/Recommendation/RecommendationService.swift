@@ -27,6 +27,8 @@ struct ServingCounters: Sendable {
     var computed = 0
     var cacheHits = 0
     var degraded: [String: Int] = [:]
+    /// How often the session agent chose each strategy.
+    var strategies: [String: Int] = [:]
     var feedback = 0
     var joinedFeedback = 0
     var duplicateFeedback = 0

@@ -235,6 +235,7 @@ enum ModelRoutes {
         let computed: Int
         let cache_hits: Int
         let degraded: [String: Int]
+        let strategies: [String: Int]
         let feedback: Int
         let joined_feedback: Int
         let duplicate_feedback: Int
@@ -250,7 +251,7 @@ enum ModelRoutes {
         let hits = cache.perScenario.values.reduce(0) { $0 + $1.hits }
         let lookups = cache.perScenario.values.reduce(0) { $0 + $1.hits + $1.misses }
         return MetricsBody(
-            requests: c.requests, computed: c.computed, cache_hits: c.cacheHits, degraded: c.degraded, feedback: c.feedback,
+            requests: c.requests, computed: c.computed, cache_hits: c.cacheHits, degraded: c.degraded, strategies: c.strategies, feedback: c.feedback,
             joined_feedback: c.joinedFeedback, duplicate_feedback: c.duplicateFeedback,
             impressions_remembered: service.impressions.count, candidate_index_rebuilds: c.indexRebuilds,
             cache: .init(entries: cache.entries, evictions: cache.evictions, hit_rate: lookups == 0 ? 0 : Double(hits) / Double(lookups),

@@ -77,17 +77,9 @@ public struct ImplicitMatrixFactorization: ScoringModel {
     /// source), best first; empty for an unknown user. Scans every item: O(items x factors).
     public func topItems(forUser userId: String, limit: Int, allowed: (String) -> Bool) -> [(itemId: String, score: Double)] {
         guard let u = userIndex[userId], limit > 0 else { return [] }
-        var scored: [(index: Int, score: Double)] = []
-        scored.reserveCapacity(itemIds.count)
-        for i in itemIds.indices { scored.append((i, affinity(user: u, item: i))) }
-        scored.sort { a, b in a.score > b.score || (a.score == b.score && a.index < b.index) }
-        var result: [(itemId: String, score: Double)] = []
-        for (i, score) in scored {
-            guard allowed(itemIds[i]) else { continue }
-            result.append((itemIds[i], score))
-            if result.count == limit { break }
-        }
-        return result
+        var scores = [Double](repeating: 0, count: itemIds.count)
+        for i in itemIds.indices { scores[i] = affinity(user: u, item: i) }
+        return TopK.select(scores, k: limit) { allowed(itemIds[$0]) }.map { (itemIds[$0.index], $0.score) }
     }
 
     /// The user's embedding (nil for an unknown user).

@@ -91,22 +91,14 @@ public struct ItemCoVisitation: ScoringModel {
 
     private func relatedItems(toHistory history: [Int32], limit: Int, allowed: (String) -> Bool) -> [(itemId: String, score: Double)] {
         guard !history.isEmpty, limit > 0 else { return [] }
-        var accumulated: [Int32: Double] = [:]
+        var accumulated = [Double](repeating: 0, count: itemIds.count)
         for h in history {
             let hCount = itemCounts[Int(h)]
             for (c, co) in neighbours[Int(h)] {
-                accumulated[c, default: 0] += Double(co) / (hCount * itemCounts[Int(c)]).squareRoot()
+                accumulated[Int(c)] += Double(co) / (hCount * itemCounts[Int(c)]).squareRoot()
             }
         }
-        let ranked = accumulated.sorted { a, b in a.value > b.value || (a.value == b.value && a.key < b.key) }
-        var result: [(itemId: String, score: Double)] = []
-        for (c, score) in ranked {
-            let id = itemIds[Int(c)]
-            guard allowed(id) else { continue }
-            result.append((id, score))
-            if result.count == limit { break }
-        }
-        return result
+        return TopK.select(accumulated, k: limit, floor: 0) { allowed(itemIds[$0]) }.map { (itemIds[$0.index], $0.score) }
     }
 
     public mutating func update(_ feedback: ModelFeedback) {
