@@ -35,7 +35,8 @@ def main():
         by_category[c].append(f"item{i}")
         lines.append(json.dumps({"item_id": f"item{i}", "categories": [c], "tags": [f"t{i % 7}"],
                                  "attributes": {"price": float(5 + i % 100)}, "created_at": now - 86400 * 60 + i * 10}))
-    call("POST", "/api/v1/items/import", "\n".join(lines).encode(), "application/x-ndjson")
+    for start in range(0, len(lines), 2000):  # bodies stay under server.limits.max_body_bytes
+        call("POST", "/api/v1/items/import", "\n".join(lines[start:start + 2000]).encode(), "application/x-ndjson")
     all_items = [f"item{i}" for i in range(a.items)]
     def zipf_pick(seq):
         return seq[min(len(seq) - 1, int(rng.paretovariate(1.2)) - 1)]

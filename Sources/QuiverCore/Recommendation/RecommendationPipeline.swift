@@ -123,19 +123,23 @@ public enum RecommendationPipeline {
         }
         let t = query.context.timestamp
         let seen = scenario.filters.excludeSeen ? models.seen.set(of: query.userID) : []
-        func allowed(_ itemID: String) -> Bool {
-            guard let item = catalog[itemID] else { return false }
+        let blocked = query.excludeCategories.union(query.blockedCategories).union(scenario.filters.excludeCategories)
+        func allowed(_ item: ServingItem) -> Bool {
             if scenario.filters.requireAvailable && !item.available { return false }
-            if seen.contains(itemID) || query.excludeItems.contains(itemID) { return false }
-            for c in item.categories where query.excludeCategories.contains(c) || query.blockedCategories.contains(c)
-                || scenario.filters.excludeCategories.contains(c) { return false }
+            if !blocked.isEmpty, item.categories.contains(where: blocked.contains) { return false }
             if let include = query.includeCategories, !item.categories.contains(where: include.contains) { return false }
+            if seen.contains(item.itemID) || query.excludeItems.contains(item.itemID) { return false }
             return true
         }
 
-        // 1. Candidates.
+        // 1. Candidates. The per-user model views are computed once and serve both the sources
+        // and the scoring below.
         let known = models.knows(user: query.userID)
         let quotas = (known ? scenario.sources : scenario.coldStartSources) + extraSources
+        let wants = Set(quotas.map(\.source))
+        let covisitation = models.coVisitation.scores(forUser: query.userID)
+        let embedding: ImplicitMatrixFactorization.UserScores? =
+            wants.contains(.embedding) || (ensemble["embedding"] ?? 0) > 0 ? models.embeddings.scores(forUser: query.userID) : nil
         var candidates: [ServingItem] = []
         var sources: [CandidateSource] = []
         var placed = Set<String>()
@@ -143,9 +147,10 @@ public enum RecommendationPipeline {
         let lastItem = query.contextItemID ?? models.coVisitation.lastItem(of: query.userID)
         for quota in quotas {
             var added = 0
+            /// Offers an item; false once the quota is full.
             func offer(_ itemID: String) -> Bool {
                 guard added < quota.count else { return false }
-                if !placed.contains(itemID), allowed(itemID), let item = catalog[itemID] {
+                if !placed.contains(itemID), let item = catalog[itemID], allowed(item) {
                     placed.insert(itemID)
                     candidates.append(item)
                     sources.append(quota.source)
@@ -153,31 +158,33 @@ public enum RecommendationPipeline {
                 }
                 return added < quota.count
             }
+            /// The filter a model-ranked source applies while selecting its top items.
+            func eligible(_ itemID: String) -> Bool {
+                !placed.contains(itemID) && (catalog[itemID].map(allowed) ?? false)
+            }
             switch quota.source {
             case .popular: for id in index.popular { if !offer(id) { break } }
             case .trending: for id in index.trending { if !offer(id) { break } }
             case .fresh: for id in index.fresh { if !offer(id) { break } }
             case .staticList: for id in scenario.staticItems { if !offer(id) { break } }
             case .coVisitation:
-                for (id, _) in models.coVisitation.relatedItems(forUser: query.userID, limit: quota.count, allowed: { !placed.contains($0) && allowed($0) })
-                where !offer(id) { break }
+                if known { for (id, _) in covisitation.top(quota.count, allowed: eligible) { if !offer(id) { break } } }
             case .relatedToContextItem:
                 if let lastItem {
-                    for (id, _) in models.coVisitation.relatedItems(to: lastItem, limit: quota.count, allowed: { !placed.contains($0) && allowed($0) })
-                    where !offer(id) { break }
+                    for (id, _) in models.coVisitation.relatedItems(to: lastItem, limit: quota.count, allowed: eligible) { if !offer(id) { break } }
                 }
             case .embedding:
-                for (id, _) in models.embeddings.topItems(forUser: query.userID, limit: quota.count, allowed: { !placed.contains($0) && allowed($0) })
-                where !offer(id) { break }
+                if let embedding, models.embeddings.knows(user: query.userID) {
+                    for (id, _) in embedding.top(quota.count, allowed: eligible) { if !offer(id) { break } }
+                }
             case .sameCategory:
                 let favourites = query.preferredCategories.sorted { a, b in a.value > b.value || (a.value == b.value && a.key < b.key) }.prefix(3)
                 let perCategory = max(1, quota.count / max(1, favourites.count))
-                var round = 0
                 for (category, _) in favourites {
-                    round = 0
+                    var taken = 0
                     for id in index.popularByCategory[category] ?? [] {
-                        if round >= perCategory || !offer(id) { break }
-                        round += 1
+                        if taken >= perCategory || !offer(id) { break }
+                        taken += 1
                     }
                 }
             default: break
@@ -187,7 +194,7 @@ public enum RecommendationPipeline {
         if candidates.isEmpty {
             // Nothing passed: the static list and then the popular list, unfiltered by sources' quotas.
             for id in scenario.staticItems + index.popular where candidates.count < query.count * 5 {
-                if !placed.contains(id), allowed(id), let item = catalog[id] {
+                if !placed.contains(id), let item = catalog[id], allowed(item) {
                     placed.insert(id); candidates.append(item); sources.append(.staticList)
                 }
             }
@@ -198,7 +205,6 @@ public enum RecommendationPipeline {
 
         // 2. Scoring.
         var degradation: String?
-        let scoring = candidates.map(\.candidate)
         var memberNames: [String] = []
         var normalized: [[Double]] = []
         var weights: [Double] = []
@@ -215,9 +221,9 @@ public enum RecommendationPipeline {
                 switch member {
                 case .popularity: raw = candidates.map { models.popularity.popularity($0.itemID, at: t) }
                 case .trending: raw = candidates.map { models.trending($0.itemID, at: t) }
-                case .coVisitation: raw = models.coVisitation.score(scoring, context: query.context)
-                case .embedding: raw = models.embeddings.score(scoring, context: query.context)
-                case .ftrl: raw = models.ftrl.score(scoring, context: query.context)
+                case .coVisitation: raw = candidates.map { covisitation.score($0.itemID) }
+                case .embedding: raw = candidates.map { embedding?.score($0.itemID) ?? 0 }
+                case .ftrl: raw = models.ftrl.score(itemSides: candidates.map(\.itemSide), context: query.context)
                 default: continue
                 }
                 memberNames.append(member.rawValue)

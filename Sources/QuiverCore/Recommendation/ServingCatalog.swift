@@ -12,6 +12,10 @@ public struct ServingItem: Sendable, Hashable {
     public var createdAt: Double?
     /// The candidate as the models see it (tokens `category=...`, `tag=...`).
     public var candidate: ScoringCandidate
+    /// The candidate hashed for the linear models, once.
+    public var itemSide: HashedCrossEncoder.ItemSide
+
+    static let encoder = HashedCrossEncoder()
 
     public init(_ item: CatalogItem) {
         itemID = item.itemID
@@ -21,6 +25,7 @@ public struct ServingItem: Sendable, Hashable {
         createdAt = item.createdAt
         candidate = ScoringCandidate(itemId: item.itemID,
                                      tokens: item.categories.map { "category=\($0)" } + item.tags.map { "tag=\($0)" })
+        itemSide = Self.encoder.itemSide(candidate)
     }
 
     /// An item known only from events (not in the catalog yet): recommendable, no attributes.
@@ -29,6 +34,7 @@ public struct ServingItem: Sendable, Hashable {
         categories = []
         available = true
         candidate = ScoringCandidate(itemId: unknownItemID)
+        itemSide = Self.encoder.itemSide(candidate)
     }
 }
 

@@ -117,7 +117,8 @@ enum ModelRoutes {
             }
             let time = predict.timestamp ?? Date().timeIntervalSince1970
             let context = predict.context ?? RequestContext()
-            let dense = service.features.engine.featureVector(for: predict.userID, context: context.eventContext, now: time).values
+            let dense = RecommendationService.modelFeatures(
+                service.features.engine.featureVector(for: predict.userID, context: context.eventContext, now: time).values)
             let scoring = ScoringContext(userId: predict.userID, dense: dense, tokens: context.tokens, timestamp: time)
             let (perModel, learned) = service.state.read { state -> ([String: [Double]], Int) in
                 let candidates = predict.itemIDs.map { state.catalog[$0]?.candidate ?? ScoringCandidate(itemId: $0) }
@@ -168,7 +169,8 @@ enum ModelRoutes {
                 }
                 let time = example.timestamp ?? now
                 let context = example.context ?? RequestContext()
-                let dense = service.features.engine.featureVector(for: example.userID, context: context.eventContext, now: time).values
+                let dense = RecommendationService.modelFeatures(
+                    service.features.engine.featureVector(for: example.userID, context: context.eventContext, now: time).values)
                 records.append(FeedbackRecord(requestID: nil, userID: example.userID, itemID: example.itemID, feedbackType: "label",
                                               reward: example.label, timestamp: time, joined: true, propensity: nil,
                                               scenario: nil, tokens: context.tokens, dense: dense))

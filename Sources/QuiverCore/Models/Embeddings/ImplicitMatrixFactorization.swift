@@ -73,13 +73,48 @@ public struct ImplicitMatrixFactorization: ScoringModel {
         return candidates.map { c in itemIndex[c.itemId].map { affinity(user: u, item: $0) } ?? 0 }
     }
 
-    /// The `limit` items with the highest b_i + p_u . q_i for `userId` (the embedding candidate
-    /// source), best first; empty for an unknown user. Scans every item: O(items x factors).
-    public func topItems(forUser userId: String, limit: Int, allowed: (String) -> Bool) -> [(itemId: String, score: Double)] {
-        guard let u = userIndex[userId], limit > 0 else { return [] }
+    /// Every item's b_i + p_u . q_i for one user, computed once (O(items x factors)): the
+    /// embedding candidate source takes its top items, the ensemble reads candidates' scores.
+    public struct UserScores: Sendable {
+        let scores: [Double]
+        let itemIndex: [String: Int]
+        let itemIds: [String]
+
+        public func score(_ itemId: String) -> Double { itemIndex[itemId].map { scores[$0] } ?? 0 }
+
+        public func top(_ limit: Int, allowed: (String) -> Bool) -> [(itemId: String, score: Double)] {
+            TopK.select(scores, k: limit) { allowed(itemIds[$0]) }.map { (itemIds[$0.index], $0.score) }
+        }
+    }
+
+    /// Scores for `userId` (item biases alone for an unknown user).
+    public func scores(forUser userId: String) -> UserScores {
+        let u = userIndex[userId]
         var scores = [Double](repeating: 0, count: itemIds.count)
-        for i in itemIds.indices { scores[i] = affinity(user: u, item: i) }
-        return TopK.select(scores, k: limit) { allowed(itemIds[$0]) }.map { (itemIds[$0.index], $0.score) }
+        if let u {
+            let k = factors
+            userFactors.withUnsafeBufferPointer { p in
+                itemFactors.withUnsafeBufferPointer { q in
+                    let pu = p.baseAddress! + u * k
+                    for i in itemIds.indices {
+                        let qi = q.baseAddress! + i * k
+                        var s = itemBias[i]
+                        for f in 0..<k { s += pu[f] * qi[f] }
+                        scores[i] = s
+                    }
+                }
+            }
+        } else {
+            for i in itemIds.indices { scores[i] = itemBias[i] }
+        }
+        return UserScores(scores: scores, itemIndex: itemIndex, itemIds: itemIds)
+    }
+
+    /// The `limit` items with the highest b_i + p_u . q_i for `userId` (the embedding candidate
+    /// source), best first; empty for an unknown user.
+    public func topItems(forUser userId: String, limit: Int, allowed: (String) -> Bool) -> [(itemId: String, score: Double)] {
+        guard userIndex[userId] != nil, limit > 0 else { return [] }
+        return scores(forUser: userId).top(limit, allowed: allowed)
     }
 
     /// The user's embedding (nil for an unknown user).

@@ -67,6 +67,13 @@ public struct FTRLProximal: ScoringModel {
         return candidates.map { Self.sigmoid(margin(c, encoder.itemSide($0))) }
     }
 
+    /// Click probabilities for candidates whose item sides were encoded in advance (the serving
+    /// catalog keeps them), so no item id or token is hashed per request.
+    public func score(itemSides: [HashedCrossEncoder.ItemSide], context: ScoringContext) -> [Double] {
+        let c = encoder.contextSide(context)
+        return itemSides.map { Self.sigmoid(margin(c, $0)) }
+    }
+
     /// Predicted probability for one pair.
     public func predict(_ candidate: ScoringCandidate, context: ScoringContext) -> Double {
         Self.sigmoid(margin(encoder.contextSide(context), encoder.itemSide(candidate)))

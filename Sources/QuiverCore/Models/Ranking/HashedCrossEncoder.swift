@@ -76,7 +76,7 @@ public struct HashedCrossEncoder: Sendable, Hashable {
     }
 
     /// The item half, hashed once per candidate.
-    public struct ItemSide: Sendable {
+    public struct ItemSide: Sendable, Hashable {
         public let item: UInt64
         public let tokens: [UInt64]
     }

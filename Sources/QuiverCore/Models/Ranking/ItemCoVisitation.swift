@@ -72,10 +72,43 @@ public struct ItemCoVisitation: ScoringModel {
         }
     }
 
-    /// The `limit` items with the highest co-visitation score for `userId`'s history (the
-    /// candidate source), best first; items for which `allowed` is false are skipped.
+    /// Every item's co-visitation score for `userId`'s history, computed once: the candidate
+    /// source takes its top items and the ensemble reads the candidates' scores from it.
+    public struct UserScores: Sendable {
+        let scores: [Double]
+        let itemIndex: [String: Int32]
+        let itemIds: [String]
+
+        /// The score of one item (0 when unknown or not co-visited).
+        public func score(_ itemId: String) -> Double {
+            itemIndex[itemId].map { scores[Int($0)] } ?? 0
+        }
+
+        /// The `limit` best items passing `allowed`, best first.
+        public func top(_ limit: Int, allowed: (String) -> Bool) -> [(itemId: String, score: Double)] {
+            TopK.select(scores, k: limit, floor: 0) { allowed(itemIds[$0]) }.map { (itemIds[$0.index], $0.score) }
+        }
+    }
+
+    public func scores(forUser userId: String) -> UserScores {
+        UserScores(scores: accumulate(histories[userId] ?? []), itemIndex: itemIndex, itemIds: itemIds)
+    }
+
+    private func accumulate(_ history: [Int32]) -> [Double] {
+        var accumulated = [Double](repeating: 0, count: history.isEmpty ? 0 : itemIds.count)
+        for h in history {
+            let hCount = itemCounts[Int(h)]
+            for (c, co) in neighbours[Int(h)] {
+                accumulated[Int(c)] += Double(co) / (hCount * itemCounts[Int(c)]).squareRoot()
+            }
+        }
+        return accumulated
+    }
+
+    /// The `limit` items with the highest co-visitation score for `userId`'s history, best first;
+    /// items for which `allowed` is false are skipped.
     public func relatedItems(forUser userId: String, limit: Int, allowed: (String) -> Bool) -> [(itemId: String, score: Double)] {
-        relatedItems(toHistory: histories[userId] ?? [], limit: limit, allowed: allowed)
+        scores(forUser: userId).top(limit, allowed: allowed)
     }
 
     /// The `limit` items most co-visited with `itemId`, best first.
@@ -91,14 +124,7 @@ public struct ItemCoVisitation: ScoringModel {
 
     private func relatedItems(toHistory history: [Int32], limit: Int, allowed: (String) -> Bool) -> [(itemId: String, score: Double)] {
         guard !history.isEmpty, limit > 0 else { return [] }
-        var accumulated = [Double](repeating: 0, count: itemIds.count)
-        for h in history {
-            let hCount = itemCounts[Int(h)]
-            for (c, co) in neighbours[Int(h)] {
-                accumulated[Int(c)] += Double(co) / (hCount * itemCounts[Int(c)]).squareRoot()
-            }
-        }
-        return TopK.select(accumulated, k: limit, floor: 0) { allowed(itemIds[$0]) }.map { (itemIds[$0.index], $0.score) }
+        return TopK.select(accumulate(history), k: limit, floor: 0) { allowed(itemIds[$0]) }.map { (itemIds[$0.index], $0.score) }
     }
 
     public mutating func update(_ feedback: ModelFeedback) {
