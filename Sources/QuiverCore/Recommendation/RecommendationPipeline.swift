@@ -122,68 +122,91 @@ public enum RecommendationPipeline {
             extraSources.append(CandidateQuota(.relatedToContextItem, 100))
         }
         let t = query.context.timestamp
-        let seen = scenario.filters.excludeSeen ? models.seen.set(of: query.userID) : []
+        let items = catalog.items
+        var seen = PositionSet(count: items.count)
+        if scenario.filters.excludeSeen {
+            for id in models.seen.items(of: query.userID) { if let p = catalog.position(of: id) { seen.insert(p) } }
+        }
+        for id in query.excludeItems { if let p = catalog.position(of: id) { seen.insert(p) } }
         let blocked = query.excludeCategories.union(query.blockedCategories).union(scenario.filters.excludeCategories)
-        func allowed(_ item: ServingItem) -> Bool {
+        func allowed(_ p: Int32) -> Bool {
+            guard !seen.contains(p) else { return false }
+            let item = items[Int(p)]
             if scenario.filters.requireAvailable && !item.available { return false }
             if !blocked.isEmpty, item.categories.contains(where: blocked.contains) { return false }
             if let include = query.includeCategories, !item.categories.contains(where: include.contains) { return false }
-            if seen.contains(item.itemID) || query.excludeItems.contains(item.itemID) { return false }
             return true
         }
 
-        // 1. Candidates. The per-user model views are computed once and serve both the sources
-        // and the scoring below.
+        // 1. Candidates, as catalog positions. The per-user model views are computed once and
+        // serve both the sources and the scoring below.
         let known = models.knows(user: query.userID)
         let quotas = (known ? scenario.sources : scenario.coldStartSources) + extraSources
         let wants = Set(quotas.map(\.source))
         let covisitation = models.coVisitation.scores(forUser: query.userID)
         let embedding: ImplicitMatrixFactorization.UserScores? =
             wants.contains(.embedding) || (ensemble["embedding"] ?? 0) > 0 ? models.embeddings.scores(forUser: query.userID) : nil
-        var candidates: [ServingItem] = []
+        var candidates: [Int32] = []
         var sources: [CandidateSource] = []
-        var placed = Set<String>()
+        var placed = PositionSet(count: items.count)
         var sourceCounts: [String: Int] = [:]
+        /// A model slot's catalog position (through the index; items newer than it by id).
+        func position(_ slot: Int, _ map: [Int32], _ id: () -> String) -> Int32? {
+            if slot < map.count { let p = map[slot]; return p >= 0 ? p : nil }
+            return catalog.position(of: id())
+        }
         let lastItem = query.contextItemID ?? models.coVisitation.lastItem(of: query.userID)
         for quota in quotas {
             var added = 0
-            /// Offers an item; false once the quota is full.
-            func offer(_ itemID: String) -> Bool {
+            /// Offers a position; false once the quota is full.
+            func offer(_ p: Int32) -> Bool {
                 guard added < quota.count else { return false }
-                if !placed.contains(itemID), let item = catalog[itemID], allowed(item) {
-                    placed.insert(itemID)
-                    candidates.append(item)
+                if Int(p) < items.count, !placed.contains(p), allowed(p) {
+                    placed.insert(p)
+                    candidates.append(p)
                     sources.append(quota.source)
                     added += 1
                 }
                 return added < quota.count
             }
-            /// The filter a model-ranked source applies while selecting its top items.
-            func eligible(_ itemID: String) -> Bool {
-                !placed.contains(itemID) && (catalog[itemID].map(allowed) ?? false)
-            }
             switch quota.source {
-            case .popular: for id in index.popular { if !offer(id) { break } }
-            case .trending: for id in index.trending { if !offer(id) { break } }
-            case .fresh: for id in index.fresh { if !offer(id) { break } }
-            case .staticList: for id in scenario.staticItems { if !offer(id) { break } }
+            case .popular: for p in index.popular { if !offer(p) { break } }
+            case .trending: for p in index.trending { if !offer(p) { break } }
+            case .fresh: for p in index.fresh { if !offer(p) { break } }
+            case .staticList: for id in scenario.staticItems { if let p = catalog.position(of: id), !offer(p) { break } }
             case .coVisitation:
-                if known { for (id, _) in covisitation.top(quota.count, allowed: eligible) { if !offer(id) { break } } }
+                guard known else { break }
+                let scores = covisitation.bySlot
+                let picks = TopK.select(scores, k: quota.count, floor: 0) { slot in
+                    guard let p = position(slot, index.coVisitationPosition, { covisitation.itemId(atSlot: slot) }) else { return false }
+                    return !placed.contains(p) && allowed(p)
+                }
+                for pick in picks {
+                    if let p = position(pick.index, index.coVisitationPosition, { covisitation.itemId(atSlot: pick.index) }), !offer(p) { break }
+                }
             case .relatedToContextItem:
                 if let lastItem {
-                    for (id, _) in models.coVisitation.relatedItems(to: lastItem, limit: quota.count, allowed: eligible) { if !offer(id) { break } }
+                    let related = models.coVisitation.relatedItems(to: lastItem, limit: quota.count) { id in
+                        catalog.position(of: id).map { !placed.contains($0) && allowed($0) } ?? false
+                    }
+                    for (id, _) in related { if let p = catalog.position(of: id), !offer(p) { break } }
                 }
             case .embedding:
-                if let embedding, models.embeddings.knows(user: query.userID) {
-                    for (id, _) in embedding.top(quota.count, allowed: eligible) { if !offer(id) { break } }
+                guard let embedding, models.embeddings.knows(user: query.userID) else { break }
+                let picks = TopK.select(embedding.bySlot, k: quota.count) { slot in
+                    guard let p = position(slot, index.embeddingPosition, { embedding.itemId(atSlot: slot) }) else { return false }
+                    return !placed.contains(p) && allowed(p)
+                }
+                for pick in picks {
+                    if let p = position(pick.index, index.embeddingPosition, { embedding.itemId(atSlot: pick.index) }), !offer(p) { break }
                 }
             case .sameCategory:
                 let favourites = query.preferredCategories.sorted { a, b in a.value > b.value || (a.value == b.value && a.key < b.key) }.prefix(3)
                 let perCategory = max(1, quota.count / max(1, favourites.count))
                 for (category, _) in favourites {
                     var taken = 0
-                    for id in index.popularByCategory[category] ?? [] {
-                        if taken >= perCategory || !offer(id) { break }
+                    for p in index.popularByCategory[category] ?? [] {
+                        if taken >= perCategory || !offer(p) { break }
                         taken += 1
                     }
                 }
@@ -192,10 +215,11 @@ public enum RecommendationPipeline {
             if added > 0 { sourceCounts[quota.source.rawValue, default: 0] += added }
         }
         if candidates.isEmpty {
-            // Nothing passed: the static list and then the popular list, unfiltered by sources' quotas.
-            for id in scenario.staticItems + index.popular where candidates.count < query.count * 5 {
-                if !placed.contains(id), let item = catalog[id], allowed(item) {
-                    placed.insert(id); candidates.append(item); sources.append(.staticList)
+            // Nothing passed: the static list and then the popular list, beyond the sources' quotas.
+            let fallback = scenario.staticItems.compactMap(catalog.position(of:)) + index.popular
+            for p in fallback where candidates.count < query.count * 5 && Int(p) < items.count {
+                if !placed.contains(p), allowed(p) {
+                    placed.insert(p); candidates.append(p); sources.append(.staticList)
                 }
             }
         }
@@ -203,7 +227,13 @@ public enum RecommendationPipeline {
             return RankedList(items: [], candidateCount: 0, coldStart: !known, degradation: "no_candidates", sourceCounts: [:])
         }
 
-        // 2. Scoring.
+        // 2. Scoring: every lookup is by position or slot; no strings.
+        func lookup(_ table: [Double], _ p: Int32) -> Double { Int(p) < table.count ? table[Int(p)] : 0 }
+        func slotScore(_ scores: [Double], _ slots: [Int32], _ p: Int32) -> Double {
+            guard Int(p) < slots.count else { return 0 }
+            let s = slots[Int(p)]
+            return s >= 0 && Int(s) < scores.count ? scores[Int(s)] : 0
+        }
         var degradation: String?
         var memberNames: [String] = []
         var normalized: [[Double]] = []
@@ -211,7 +241,7 @@ public enum RecommendationPipeline {
         if isPastDeadline() {
             degradation = "deadline"
             memberNames = ["popularity"]
-            normalized = [ScoreFusion.normalize(candidates.map { models.popularity.popularity($0.itemID, at: t) }, .minMax)]
+            normalized = [ScoreFusion.normalize(candidates.map { lookup(index.popularity, $0) }, .minMax)]
             weights = [1]
         } else {
             for member in EnsembleMember.all {
@@ -219,11 +249,15 @@ public enum RecommendationPipeline {
                 guard weight > 0 else { continue }
                 let raw: [Double]
                 switch member {
-                case .popularity: raw = candidates.map { models.popularity.popularity($0.itemID, at: t) }
-                case .trending: raw = candidates.map { models.trending($0.itemID, at: t) }
-                case .coVisitation: raw = candidates.map { covisitation.score($0.itemID) }
-                case .embedding: raw = candidates.map { embedding?.score($0.itemID) ?? 0 }
-                case .ftrl: raw = models.ftrl.score(itemSides: candidates.map(\.itemSide), context: query.context)
+                case .popularity: raw = candidates.map { lookup(index.popularity, $0) }
+                case .trending: raw = candidates.map { lookup(index.trendingScore, $0) }
+                case .coVisitation:
+                    let scores = covisitation.bySlot
+                    raw = candidates.map { slotScore(scores, index.coVisitationSlot, $0) }
+                case .embedding:
+                    let scores = embedding?.bySlot ?? []
+                    raw = candidates.map { slotScore(scores, index.embeddingSlot, $0) }
+                case .ftrl: raw = models.ftrl.score(itemSides: candidates.map { items[Int($0)].itemSide }, context: query.context)
                 default: continue
                 }
                 memberNames.append(member.rawValue)
@@ -237,8 +271,8 @@ public enum RecommendationPipeline {
         }
         var boosts = [Double](repeating: 0, count: candidates.count)
         if scenario.preferenceBoost > 0, !query.preferredCategories.isEmpty {
-            for (i, item) in candidates.enumerated() {
-                let strength = item.categories.map { query.preferredCategories[$0] ?? 0 }.max() ?? 0
+            for (i, p) in candidates.enumerated() {
+                let strength = items[Int(p)].categories.map { query.preferredCategories[$0] ?? 0 }.max() ?? 0
                 boosts[i] = scenario.preferenceBoost * strength
                 blended[i] += boosts[i]
             }
@@ -246,7 +280,7 @@ public enum RecommendationPipeline {
 
         // 3. Order, with the diversity cap demoting the overflow.
         var order = candidates.indices.sorted { a, b in
-            blended[a] > blended[b] || (blended[a] == blended[b] && candidates[a].itemID < candidates[b].itemID)
+            blended[a] > blended[b] || (blended[a] == blended[b] && items[Int(candidates[a])].itemID < items[Int(candidates[b])].itemID)
         }
         var effective = blended
         if maxPerCategory > 0 {
@@ -254,7 +288,7 @@ public enum RecommendationPipeline {
             var kept: [Int] = []
             var overflow: [Int] = []
             for i in order {
-                let category = candidates[i].categories.first
+                let category = items[Int(candidates[i])].categories.first
                 if let category, perCategory[category, default: 0] >= maxPerCategory {
                     overflow.append(i)
                     effective[i] -= 1_000
@@ -274,7 +308,7 @@ public enum RecommendationPipeline {
             let pool = Array(order.dropFirst(n - explorable))
             let explorer = SlateExplorer(strategy: exploration.policy == "softmax"
                                          ? .softmax(temperature: exploration.rate) : .epsilonGreedy(epsilon: exploration.rate))
-            let poolCandidates = pool.map { candidates[$0].candidate }
+            let poolCandidates = pool.map { items[Int(candidates[$0])].candidate }
             let poolScores = pool.map { effective[$0] }
             var remainingBest = 0
             var taken = Set<Int>()
@@ -285,27 +319,43 @@ public enum RecommendationPipeline {
             }
         }
 
-        let items = slate.map { entry -> RankedItem in
+        let ranked = slate.map { entry -> RankedItem in
             let i = entry.index
+            let item = items[Int(candidates[i])]
             var contributions = memberNames.indices.map { ScoreContribution(memberNames[$0], weights[$0] * normalized[$0][i]) }
             if boosts[i] != 0 { contributions.append(ScoreContribution("preference_boost", boosts[i])) }
             contributions.sort { abs($0.value) > abs($1.value) }
             let leading = contributions.first { $0.name != "preference_boost" }?.name ?? memberNames.first ?? "popularity"
             let explanation: ScoreExplanation
             switch leading {
-            case "co_visitation": explanation = models.coVisitation.explain(candidates[i].candidate, context: query.context)
-            case "embedding": explanation = models.embeddings.explain(candidates[i].candidate, context: query.context)
-            case "ftrl": explanation = models.ftrl.explain(candidates[i].candidate, context: query.context)
+            case "co_visitation": explanation = models.coVisitation.explain(item.candidate, context: query.context)
+            case "embedding": explanation = models.embeddings.explain(item.candidate, context: query.context)
+            case "ftrl": explanation = models.ftrl.explain(item.candidate, context: query.context)
             case "trending":
-                explanation = ScoreExplanation(itemId: candidates[i].itemID, model: "trending", score: models.trending(candidates[i].itemID, at: t),
-                                               contributions: [ScoreContribution("short_over_long_popularity", models.trending(candidates[i].itemID, at: t))])
-            default: explanation = models.popularity.explain(candidates[i].candidate, context: query.context)
+                let score = models.trending(item.itemID, at: t)
+                explanation = ScoreExplanation(itemId: item.itemID, model: "trending", score: score,
+                                               contributions: [ScoreContribution("short_over_long_popularity", score)])
+            default: explanation = models.popularity.explain(item.candidate, context: query.context)
             }
-            return RankedItem(itemID: candidates[i].itemID, score: blended[i], source: sources[i], explored: entry.explored,
+            return RankedItem(itemID: item.itemID, score: blended[i], source: sources[i], explored: entry.explored,
                               propensity: entry.propensity, contributions: contributions,
                               reasons: Array(explanation.contributions.prefix(3)), reasonModel: leading)
         }
-        return RankedList(items: items, candidateCount: candidates.count, coldStart: !known, degradation: degradation,
+        return RankedList(items: ranked, candidateCount: candidates.count, coldStart: !known, degradation: degradation,
                           sourceCounts: sourceCounts)
+    }
+}
+
+/// A set of catalog positions as a bitset: O(1) membership without hashing.
+struct PositionSet {
+    private var words: [UInt64]
+    init(count: Int) { words = [UInt64](repeating: 0, count: (count + 63) / 64) }
+    func contains(_ p: Int32) -> Bool {
+        let w = Int(p) >> 6
+        return w < words.count && words[w] & (1 << UInt64(Int(p) & 63)) != 0
+    }
+    mutating func insert(_ p: Int32) {
+        let w = Int(p) >> 6
+        if w < words.count { words[w] |= 1 << UInt64(Int(p) & 63) }
     }
 }

@@ -38,69 +38,96 @@ public struct ServingItem: Sendable, Hashable {
     }
 }
 
-/// The items that can be recommended.
+/// The items that can be recommended, at stable dense positions (an item keeps its position
+/// for life; new items are appended), so per-request work runs on integers, not strings.
 public struct ServingCatalog: Sendable {
-    public private(set) var items: [String: ServingItem] = [:]
+    public private(set) var items: [ServingItem] = []
+    private var positions: [String: Int32] = [:]
     /// Bumped on every change; an index built from an older version is stale.
     public private(set) var version = 0
 
     public init() {}
 
     public mutating func upsert(_ item: CatalogItem) {
-        items[item.itemID] = ServingItem(item)
+        if let p = positions[item.itemID] {
+            items[Int(p)] = ServingItem(item)
+        } else {
+            positions[item.itemID] = Int32(items.count)
+            items.append(ServingItem(item))
+        }
         version += 1
     }
 
     /// Adds a bare entry for an item seen in an event but never declared.
     public mutating func noteItem(_ itemID: String) {
-        guard items[itemID] == nil else { return }
-        items[itemID] = ServingItem(unknownItemID: itemID)
+        guard positions[itemID] == nil else { return }
+        positions[itemID] = Int32(items.count)
+        items.append(ServingItem(unknownItemID: itemID))
         version += 1
     }
 
-    public subscript(itemID: String) -> ServingItem? { items[itemID] }
+    public subscript(itemID: String) -> ServingItem? { positions[itemID].map { items[Int($0)] } }
+    public func position(of itemID: String) -> Int32? { positions[itemID] }
     public var count: Int { items.count }
 }
 
-/// Precomputed candidate lists, as of `builtAt`.
+/// Precomputed candidate lists and per-position lookups, as of `builtAt`: popularity and
+/// trending scores, and where each catalog item sits in the co-visitation and embedding models.
+/// Positions added to the catalog after the build have no entry (score 0) until the next build.
 public struct CandidateIndex: Sendable {
-    public var popular: [String] = []
-    public var trending: [String] = []
-    public var fresh: [String] = []
-    public var popularByCategory: [String: [String]] = [:]
+    public var popular: [Int32] = []
+    public var trending: [Int32] = []
+    public var fresh: [Int32] = []
+    public var popularByCategory: [String: [Int32]] = [:]
+    /// The ids of the first 200 popular items: the fallback when the models cannot be read.
+    public var popularItemIDs: [String] = []
+    /// Per catalog position.
+    public var popularity: [Double] = []
+    public var trendingScore: [Double] = []
+    public var coVisitationSlot: [Int32] = []
+    public var embeddingSlot: [Int32] = []
+    /// Per model slot: the catalog position (-1: not in the catalog when built).
+    public var coVisitationPosition: [Int32] = []
+    public var embeddingPosition: [Int32] = []
     public var catalogVersion = -1
     public var modelInteractions = -1
     public var builtAt = -Double.infinity
 
     public init() {}
 
-    /// Builds the lists from the catalog and the popularity models at `timestamp`.
+    /// Builds the lists from the catalog and the models at `timestamp`.
     public static func build(catalog: ServingCatalog, models: RecommendationModels, at timestamp: Double,
                              listLength: Int = 1_000, perCategory: Int = 300) -> CandidateIndex {
         var index = CandidateIndex()
         index.catalogVersion = catalog.version
         index.modelInteractions = models.interactions
         index.builtAt = timestamp
-        let items = Array(catalog.items.values)
-        let byPopularity = items.map { (item: $0, score: models.popularity.popularity($0.itemID, at: timestamp)) }
-            .sorted { a, b in a.score > b.score || (a.score == b.score && a.item.itemID < b.item.itemID) }
-        index.popular = byPopularity.prefix(listLength).map(\.item.itemID)
-        for (item, _) in byPopularity {
-            for category in item.categories where index.popularByCategory[category, default: []].count < perCategory {
-                index.popularByCategory[category, default: []].append(item.itemID)
+        let items = catalog.items
+        index.popularity = items.map { models.popularity.popularity($0.itemID, at: timestamp) }
+        index.trendingScore = items.map { models.trending($0.itemID, at: timestamp) }
+        index.coVisitationSlot = items.map { models.coVisitation.slot(of: $0.itemID) ?? -1 }
+        index.embeddingSlot = items.map { models.embeddings.slot(of: $0.itemID) ?? -1 }
+        index.coVisitationPosition = [Int32](repeating: -1, count: models.coVisitation.itemCount)
+        index.embeddingPosition = [Int32](repeating: -1, count: models.embeddings.itemCount)
+        for position in items.indices {
+            let c = index.coVisitationSlot[position], e = index.embeddingSlot[position]
+            if c >= 0 { index.coVisitationPosition[Int(c)] = Int32(position) }
+            if e >= 0 { index.embeddingPosition[Int(e)] = Int32(position) }
+        }
+        func ranked(_ scores: [Double], floor: Double) -> [Int32] {
+            TopK.select(scores, k: listLength, floor: floor).map { Int32($0.index) }
+        }
+        index.popular = ranked(index.popularity, floor: -.infinity)
+        index.popularItemIDs = index.popular.prefix(200).map { items[Int($0)].itemID }
+        let allByPopularity = TopK.select(index.popularity, k: items.count).map { Int32($0.index) }
+        for position in allByPopularity {
+            for category in items[Int(position)].categories where index.popularByCategory[category, default: []].count < perCategory {
+                index.popularByCategory[category, default: []].append(position)
             }
         }
-        var trending: [(id: String, score: Double)] = []
-        for item in items {
-            let score = models.trending(item.itemID, at: timestamp)
-            if score > 0 { trending.append((item.itemID, score)) }
-        }
-        trending.sort { a, b in a.score > b.score || (a.score == b.score && a.id < b.id) }
-        index.trending = trending.prefix(listLength).map(\.id)
-        var fresh: [(id: String, created: Double)] = []
-        for item in items { if let created = item.createdAt { fresh.append((item.itemID, created)) } }
-        fresh.sort { a, b in a.created > b.created || (a.created == b.created && a.id < b.id) }
-        index.fresh = fresh.prefix(listLength).map(\.id)
+        index.trending = ranked(index.trendingScore, floor: 0)
+        let created = items.map { $0.createdAt ?? -.infinity }
+        index.fresh = ranked(created, floor: -.infinity).filter { items[Int($0)].createdAt != nil }
         return index
     }
 }

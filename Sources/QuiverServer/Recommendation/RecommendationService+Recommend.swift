@@ -102,8 +102,9 @@ extension RecommendationService {
                                              summary: summary, latencyMs: milliseconds(since: started), cached: true, into: &w)
             return .success(w.bytes)
         } else {
-            list = fallbackList(candidateIndex.popular.isEmpty ? scenario.staticItems : candidateIndex.popular,
-                                count: count, source: candidateIndex.popular.isEmpty ? .staticList : .popular,
+            let popular = candidateIndex.popularItemIDs
+            list = fallbackList(popular.isEmpty ? scenario.staticItems : popular,
+                                count: count, source: popular.isEmpty ? .staticList : .popular,
                                 reason: "models_busy", excluding: query.excludeItems)
             learned = -1
         }

@@ -81,6 +81,9 @@ public struct ImplicitMatrixFactorization: ScoringModel {
         let itemIds: [String]
 
         public func score(_ itemId: String) -> Double { itemIndex[itemId].map { scores[$0] } ?? 0 }
+        /// Scores by model slot.
+        public var bySlot: [Double] { scores }
+        public func itemId(atSlot slot: Int) -> String { itemIds[slot] }
 
         public func top(_ limit: Int, allowed: (String) -> Bool) -> [(itemId: String, score: Double)] {
             TopK.select(scores, k: limit) { allowed(itemIds[$0]) }.map { (itemIds[$0.index], $0.score) }
@@ -122,6 +125,11 @@ public struct ImplicitMatrixFactorization: ScoringModel {
         guard let u = userIndex[userId] else { return nil }
         return Array(userFactors[u * factors..<(u + 1) * factors])
     }
+
+    /// The model's internal slot of an item (stable for the model's life), if it knows it.
+    public func slot(of itemId: String) -> Int32? { itemIndex[itemId].map(Int32.init) }
+    /// Number of items the model knows.
+    public var itemCount: Int { itemIds.count }
 
     /// Whether the model has learned anything about `userId`.
     public func knows(user userId: String) -> Bool { userIndex[userId] != nil }

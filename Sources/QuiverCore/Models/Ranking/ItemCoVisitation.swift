@@ -36,6 +36,11 @@ public struct ItemCoVisitation: ScoringModel {
         return i
     }
 
+    /// The model's internal slot of an item (stable for the model's life), if it knows it.
+    public func slot(of itemId: String) -> Int32? { itemIndex[itemId] }
+    /// Number of items the model knows (slots are 0..<itemCount).
+    public var itemCount: Int { itemIds.count }
+
     /// The user's recent items, oldest first.
     public func history(of userId: String) -> [String] {
         (histories[userId] ?? []).map { itemIds[Int($0)] }
@@ -78,6 +83,11 @@ public struct ItemCoVisitation: ScoringModel {
         let scores: [Double]
         let itemIndex: [String: Int32]
         let itemIds: [String]
+
+        /// Scores by model slot (empty for a user without history).
+        public var bySlot: [Double] { scores }
+        /// The item id at a slot.
+        public func itemId(atSlot slot: Int) -> String { itemIds[slot] }
 
         /// The score of one item (0 when unknown or not co-visited).
         public func score(_ itemId: String) -> Double {
