@@ -113,6 +113,20 @@ import Testing
         #expect(Set(list.items.map(\.source)).isSubset(of: [.popular, .trending, .sameCategory, .fresh]))
     }
 
+    /// Per-user score views of a user the models never saw: every score is 0, nothing traps.
+    @Test func scoreViewsOfUnknownUsersAreEmptyNotOutOfRange() {
+        let (models, _) = Self.world()
+        let covisitation = models.coVisitation.scores(forUser: "nobody")
+        #expect(covisitation.score("i3") == 0 && covisitation.bySlot.isEmpty)
+        #expect(covisitation.top(5) { _ in true }.isEmpty)
+        let embedding = models.embeddings.scores(forUser: "nobody")
+        #expect(embedding.bySlot.count == models.embeddings.itemCount)
+        var everything = Self.deterministic
+        everything.coldStartSources = everything.sources
+        everything.ensemble = ["popularity": 1, "trending": 1, "co_visitation": 1, "embedding": 1, "ftrl": 1]
+        #expect(run(Self.query(everything, user: "nobody")).items.count == 5)
+    }
+
     @Test func theSameInputsGiveTheSameList() {
         var s = Self.deterministic
         s.exploration = ExplorationSettings(policy: "softmax", rate: 0.2, slots: 3)

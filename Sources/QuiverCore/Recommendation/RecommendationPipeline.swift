@@ -129,12 +129,17 @@ public enum RecommendationPipeline {
         }
         for id in query.excludeItems { if let p = catalog.position(of: id) { seen.insert(p) } }
         let blocked = query.excludeCategories.union(query.blockedCategories).union(scenario.filters.excludeCategories)
+        let requireAvailable = scenario.filters.requireAvailable
+        let checkCategories = !blocked.isEmpty || query.includeCategories != nil
         func allowed(_ p: Int32) -> Bool {
             guard !seen.contains(p) else { return false }
-            let item = items[Int(p)]
-            if scenario.filters.requireAvailable && !item.available { return false }
-            if !blocked.isEmpty, item.categories.contains(where: blocked.contains) { return false }
-            if let include = query.includeCategories, !item.categories.contains(where: include.contains) { return false }
+            let i = Int(p)
+            if requireAvailable && !items[i].available { return false }
+            if checkCategories {
+                let categories = items[i].categories
+                if !blocked.isEmpty, categories.contains(where: blocked.contains) { return false }
+                if let include = query.includeCategories, !categories.contains(where: include.contains) { return false }
+            }
             return true
         }
 
@@ -150,8 +155,10 @@ public enum RecommendationPipeline {
         var sources: [CandidateSource] = []
         var placed = PositionSet(count: items.count)
         var sourceCounts: [String: Int] = [:]
+        let coVisitationPositions = index.coVisitationPosition
+        let embeddingPositions = index.embeddingPosition
         /// A model slot's catalog position (through the index; items newer than it by id).
-        func position(_ slot: Int, _ map: [Int32], _ id: () -> String) -> Int32? {
+        @inline(__always) func position(_ slot: Int, _ map: [Int32], _ id: () -> String) -> Int32? {
             if slot < map.count { let p = map[slot]; return p >= 0 ? p : nil }
             return catalog.position(of: id())
         }
@@ -178,11 +185,11 @@ public enum RecommendationPipeline {
                 guard known else { break }
                 let scores = covisitation.bySlot
                 let picks = TopK.select(scores, k: quota.count, floor: 0) { slot in
-                    guard let p = position(slot, index.coVisitationPosition, { covisitation.itemId(atSlot: slot) }) else { return false }
+                    guard let p = position(slot, coVisitationPositions, { covisitation.itemId(atSlot: slot) }) else { return false }
                     return !placed.contains(p) && allowed(p)
                 }
                 for pick in picks {
-                    if let p = position(pick.index, index.coVisitationPosition, { covisitation.itemId(atSlot: pick.index) }), !offer(p) { break }
+                    if let p = position(pick.index, coVisitationPositions, { covisitation.itemId(atSlot: pick.index) }), !offer(p) { break }
                 }
             case .relatedToContextItem:
                 if let lastItem {
@@ -194,11 +201,11 @@ public enum RecommendationPipeline {
             case .embedding:
                 guard let embedding, models.embeddings.knows(user: query.userID) else { break }
                 let picks = TopK.select(embedding.bySlot, k: quota.count) { slot in
-                    guard let p = position(slot, index.embeddingPosition, { embedding.itemId(atSlot: slot) }) else { return false }
+                    guard let p = position(slot, embeddingPositions, { embedding.itemId(atSlot: slot) }) else { return false }
                     return !placed.contains(p) && allowed(p)
                 }
                 for pick in picks {
-                    if let p = position(pick.index, index.embeddingPosition, { embedding.itemId(atSlot: pick.index) }), !offer(p) { break }
+                    if let p = position(pick.index, embeddingPositions, { embedding.itemId(atSlot: pick.index) }), !offer(p) { break }
                 }
             case .sameCategory:
                 let favourites = query.preferredCategories.sorted { a, b in a.value > b.value || (a.value == b.value && a.key < b.key) }.prefix(3)

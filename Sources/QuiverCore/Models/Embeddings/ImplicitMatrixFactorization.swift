@@ -80,7 +80,10 @@ public struct ImplicitMatrixFactorization: ScoringModel {
         let itemIndex: [String: Int]
         let itemIds: [String]
 
-        public func score(_ itemId: String) -> Double { itemIndex[itemId].map { scores[$0] } ?? 0 }
+        public func score(_ itemId: String) -> Double {
+            guard let i = itemIndex[itemId], i < scores.count else { return 0 }
+            return scores[i]
+        }
         /// Scores by model slot.
         public var bySlot: [Double] { scores }
         public func itemId(atSlot slot: Int) -> String { itemIds[slot] }

@@ -91,7 +91,8 @@ public struct ItemCoVisitation: ScoringModel {
 
         /// The score of one item (0 when unknown or not co-visited).
         public func score(_ itemId: String) -> Double {
-            itemIndex[itemId].map { scores[Int($0)] } ?? 0
+            guard let i = itemIndex[itemId], Int(i) < scores.count else { return 0 }  // no history: no scores
+            return scores[Int(i)]
         }
 
         /// The `limit` best items passing `allowed`, best first.
