@@ -56,6 +56,7 @@ final class RecommendationService: Sendable {
     let versions = UserVersions()
     let interactionTypes: Set<EventType>
     let counters = Mutex(ServingCounters())
+    let snapshots: SnapshotDirectory
     private let listeners = Mutex<[@Sendable (Set<String>) -> Void]>([])
     private let requestPrefix: String
     private let requestCounter = Atomic<UInt64>(0)
@@ -80,7 +81,8 @@ final class RecommendationService: Sendable {
         let start = ContinuousClock.now
         let log = features.log
         var restored = ServingState(models: RecommendationModels())
-        if let snapshot = try log.latestSnapshot() {
+        snapshots = try SnapshotDirectory(path: configuration.dataDirectory + "/snapshots")
+        if let snapshot = snapshots.latest() {
             do {
                 restored.models = try RecommendationModels(snapshot: snapshot.bytes)
                 restored.eventSeq = snapshot.eventSeq
@@ -304,7 +306,9 @@ final class RecommendationService: Sendable {
         let snapshot = StoredSnapshot(eventSeq: copy.eventSeq, feedbackSeq: copy.feedbackSeq,
                                       createdAt: Date().timeIntervalSince1970, bytes: copy.models.snapshot())
         do {
-            try await features.log.store(snapshot, pruneImpressionsBefore: snapshot.createdAt - configuration.impressionTTLSeconds)
+            // Serialising, compressing and fsyncing happen here, not on the log's writer thread.
+            try snapshots.store(snapshot)
+            try await features.log.prune(impressionsBefore: snapshot.createdAt - configuration.impressionTTLSeconds)
         } catch {
             logger.error("model snapshot failed", metadata: ["error": "\(error)"])
             return .failure(EventLogError(message: "\(error)"))

@@ -1,5 +1,6 @@
 // DurableEventLog: the embedded store, in SQLite (WAL, synchronous=FULL): the append-only logs of
-// events and feedback, the catalog, impressions, user profiles and model snapshots. Writes from
+// events and feedback, the catalog, impressions and user profiles (model snapshots are files:
+// SnapshotDirectory). Writes from
 // many requests are group-committed by one writer thread: every job waiting when a transaction
 // starts goes into it; the commit observer sees the committed events and feedback in log order,
 // and only then is each caller resumed, so an acknowledged write is on disk (and applied).
@@ -29,14 +30,13 @@ public final class DurableEventLog: @unchecked Sendable {
     private let insertFeedback: SQLiteStatement
     private let upsertImpression: SQLiteStatement
     private let upsertProfile: SQLiteStatement
-    private let insertSnapshot: SQLiteStatement
     private typealias Continuation = CheckedContinuation<Void, any Error>
     private enum Job {
         case events([UserEvent], Double, [FeedbackRecord], Continuation)
         case items([CatalogItem], Continuation)
         case impressions([ImpressionRecord])
         case profile(StoredProfile, Continuation)
-        case snapshot(StoredSnapshot, keep: Int, pruneImpressionsBefore: Double, Continuation?)
+        case prune(impressionsBefore: Double, Continuation)
     }
     private let queue = Mutex<(jobs: [Job], open: Bool)>(([], true))
     private let observer = Mutex<(@Sendable (CommittedBatch) -> Void)?>(nil)
@@ -64,10 +64,6 @@ public final class DurableEventLog: @unchecked Sendable {
             """)
         try database.execute("CREATE INDEX IF NOT EXISTS impressions_ts ON impressions (ts)")
         try database.execute("CREATE TABLE IF NOT EXISTS profiles (user_id TEXT PRIMARY KEY, body TEXT NOT NULL, updated_at REAL NOT NULL)")
-        try database.execute("""
-            CREATE TABLE IF NOT EXISTS model_snapshots (id INTEGER PRIMARY KEY AUTOINCREMENT, event_seq INTEGER NOT NULL,
-                feedback_seq INTEGER NOT NULL, created_at REAL NOT NULL, body TEXT NOT NULL)
-            """)
         insertEvent = try database.prepare(
             "INSERT INTO events (received_at, user_id, item_id, type, value, ts, context) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
         upsertItem = try database.prepare(
@@ -78,8 +74,6 @@ public final class DurableEventLog: @unchecked Sendable {
             "INSERT OR REPLACE INTO impressions (request_id, user_id, ts, body) VALUES (?1, ?2, ?3, ?4)")
         upsertProfile = try database.prepare(
             "INSERT INTO profiles (user_id, body, updated_at) VALUES (?1, ?2, ?3) ON CONFLICT(user_id) DO UPDATE SET body = ?2, updated_at = ?3")
-        insertSnapshot = try database.prepare(
-            "INSERT INTO model_snapshots (event_seq, feedback_seq, created_at, body) VALUES (?1, ?2, ?3, ?4)")
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     }
 
@@ -154,17 +148,6 @@ public final class DurableEventLog: @unchecked Sendable {
         try !database.execute("SELECT 1 FROM feedback WHERE request_id = ?1 AND item_id = ?2 LIMIT 1", [requestID, itemID]).isEmpty
     }
 
-    /// The newest model snapshot, decompressed; nil when there is none or it is unreadable.
-    public func latestSnapshot() throws -> StoredSnapshot? {
-        guard let row = try database.execute(
-            "SELECT event_seq, feedback_seq, created_at, body FROM model_snapshots ORDER BY id DESC LIMIT 1").first,
-            let eventSeq = row[0].flatMap(Int.init), let feedbackSeq = row[1].flatMap(Int.init),
-            let createdAt = row[2].flatMap(Double.init), let text = row[3], let data = Data(base64Encoded: text),
-            let bytes = try? ZlibCodec.decompress(Array(data))
-        else { return nil }
-        return StoredSnapshot(eventSeq: eventSeq, feedbackSeq: feedbackSeq, createdAt: createdAt, bytes: bytes)
-    }
-
     /// The highest event and feedback sequence numbers logged so far.
     public func positions() throws -> (events: Int, feedback: Int) {
         let e = try database.execute("SELECT COALESCE(MAX(seq), 0) FROM events").first?[0].flatMap(Int.init) ?? 0
@@ -222,11 +205,10 @@ public final class DurableEventLog: @unchecked Sendable {
         wake.signal()
     }
 
-    /// Stores a model snapshot (compressed), keeps the newest `keep`, and prunes impressions older
-    /// than `pruneImpressionsBefore`; returns once committed.
-    public func store(_ snapshot: StoredSnapshot, keep: Int = 2, pruneImpressionsBefore: Double) async throws {
+    /// Deletes impressions logged before `timestamp`; returns once committed.
+    public func prune(impressionsBefore timestamp: Double) async throws {
         try await withCheckedThrowingContinuation { (continuation: Continuation) in
-            enqueue(.snapshot(snapshot, keep: keep, pruneImpressionsBefore: pruneImpressionsBefore, continuation), or: continuation)
+            enqueue(.prune(impressionsBefore: timestamp, continuation), or: continuation)
         }
     }
 
@@ -296,12 +278,7 @@ public final class DurableEventLog: @unchecked Sendable {
                         }
                     case .profile(let profile, _):
                         try upsertProfile.run([.text(profile.userID), .text(try json(profile)), .real(profile.updatedAt)])
-                    case .snapshot(let snapshot, let keep, let before, _):
-                        let body = Data(ZlibCodec.compress(snapshot.bytes)).base64EncodedString()
-                        try insertSnapshot.run([.integer(snapshot.eventSeq), .integer(snapshot.feedbackSeq),
-                                                .real(snapshot.createdAt), .text(body)])
-                        try database.execute("DELETE FROM model_snapshots WHERE id NOT IN (SELECT id FROM model_snapshots ORDER BY id DESC LIMIT ?1)",
-                                             ["\(max(1, keep))"])
+                    case .prune(let before, _):
                         try database.execute("DELETE FROM impressions WHERE ts < ?1", ["\(before)"])
                     }
                 }
@@ -320,7 +297,7 @@ public final class DurableEventLog: @unchecked Sendable {
         case .items(_, let c): return c
         case .impressions: return nil
         case .profile(_, let c): return c
-        case .snapshot(_, _, _, let c): return c
+        case .prune(_, let c): return c
         }
     }
 }
