@@ -34,11 +34,12 @@ public final class DurableEventLog: @unchecked Sendable {
     private enum Job {
         case events([UserEvent], Double, [FeedbackRecord], Continuation)
         case items([CatalogItem], Continuation)
-        case impressions([ImpressionRecord])
+        case impressions([(requestID: String, userID: String, timestamp: Double, json: String)])
         case profile(StoredProfile, Continuation)
         case prune(impressionsBefore: Double, Continuation)
     }
     private let queue = Mutex<(jobs: [Job], open: Bool)>(([], true))
+    private let started = Atomic<Bool>(false)
     private let observer = Mutex<(@Sendable (CommittedBatch) -> Void)?>(nil)
     private let wake = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
@@ -165,6 +166,7 @@ public final class DurableEventLog: @unchecked Sendable {
 
     /// Starts the writer thread.
     public func start() {
+        guard !started.exchange(true, ordering: .acquiringAndReleasing) else { return }
         let thread = Thread { [self] in writerLoop() }
         thread.name = "quiver-event-log"
         thread.start()
@@ -197,9 +199,11 @@ public final class DurableEventLog: @unchecked Sendable {
     /// acknowledged write: losing the last few on a crash leaves their feedback unjoined).
     public func log(_ impressions: [ImpressionRecord]) {
         guard !impressions.isEmpty else { return }
+        // Encoded here, on the caller's thread: the writer thread only binds and inserts.
+        let encoded = impressions.map { (requestID: $0.requestID, userID: $0.userID, timestamp: $0.timestamp, json: $0.jsonText) }
         _ = queue.withLock { state -> Bool in
             guard state.open else { return false }
-            state.jobs.append(.impressions(impressions))
+            state.jobs.append(.impressions(encoded))
             return true
         }
         wake.signal()
@@ -215,7 +219,7 @@ public final class DurableEventLog: @unchecked Sendable {
     /// Lets queued writes finish, then stops the writer.
     public func shutdown() {
         let wasOpen = queue.withLock { state -> Bool in defer { state.open = false }; return state.open }
-        guard wasOpen else { return }
+        guard wasOpen, started.load(ordering: .acquiring) else { return }  // a log never started has no writer to wait for
         wake.signal()
         stopped.wait()
     }
@@ -274,7 +278,7 @@ public final class DurableEventLog: @unchecked Sendable {
                     case .impressions(let impressions):
                         for impression in impressions {
                             try upsertImpression.run([.text(impression.requestID), .text(impression.userID),
-                                                      .real(impression.timestamp), .text(try json(impression))])
+                                                      .real(impression.timestamp), .text(impression.json)])
                         }
                     case .profile(let profile, _):
                         try upsertProfile.run([.text(profile.userID), .text(try json(profile)), .real(profile.updatedAt)])
