@@ -16,6 +16,9 @@ public struct ItemCoVisitation: ScoringModel {
     private var itemIndex: [String: Int32] = [:]
     private var itemIds: [String] = []
     private var itemCounts: [Double] = []
+    /// 1 / sqrt(itemCounts[i]) (0 for an item never counted), kept in step with `itemCounts`, so
+    /// accumulating a history's neighbours needs no square root per entry.
+    private var inverseRootCounts: [Double] = []
     private var neighbours: [[Int32: Float]] = []
     private var histories: [String: [Int32]] = [:]
     public private(set) var updateCount = 0
@@ -32,6 +35,7 @@ public struct ItemCoVisitation: ScoringModel {
         itemIndex[id] = i
         itemIds.append(id)
         itemCounts.append(0)
+        inverseRootCounts.append(0)
         neighbours.append([:])
         return i
     }
@@ -56,13 +60,7 @@ public struct ItemCoVisitation: ScoringModel {
         let history = histories[context.userId] ?? []
         guard !history.isEmpty else { return [Double](repeating: 0, count: candidates.count) }
         if itemIds.count <= Self.denseAccumulationLimit {
-            var accumulated = [Double](repeating: 0, count: itemIds.count)
-            for h in history {
-                let hCount = itemCounts[Int(h)]
-                for (c, co) in neighbours[Int(h)] {
-                    accumulated[Int(c)] += Double(co) / (hCount * itemCounts[Int(c)]).squareRoot()
-                }
-            }
+            let accumulated = accumulate(history)
             return candidates.map { itemIndex[$0.itemId].map { accumulated[Int($0)] } ?? 0 }
         }
         return candidates.map { candidate in
@@ -70,7 +68,7 @@ public struct ItemCoVisitation: ScoringModel {
             var s = 0.0
             for h in history {
                 if let co = neighbours[Int(h)][c] {
-                    s += Double(co) / (itemCounts[Int(h)] * itemCounts[Int(c)]).squareRoot()
+                    s += Double(co) * inverseRootCounts[Int(h)] * inverseRootCounts[Int(c)]
                 }
             }
             return s
@@ -107,10 +105,15 @@ public struct ItemCoVisitation: ScoringModel {
 
     private func accumulate(_ history: [Int32]) -> [Double] {
         var accumulated = [Double](repeating: 0, count: history.isEmpty ? 0 : itemIds.count)
-        for h in history {
-            let hCount = itemCounts[Int(h)]
-            for (c, co) in neighbours[Int(h)] {
-                accumulated[Int(c)] += Double(co) / (hCount * itemCounts[Int(c)]).squareRoot()
+        accumulated.withUnsafeMutableBufferPointer { out in
+            inverseRootCounts.withUnsafeBufferPointer { inverse in
+                for h in history {
+                    // co / sqrt(count(h) count(c)) = co * (1/sqrt(count(h))) * (1/sqrt(count(c)))
+                    let hInverse = inverse[Int(h)]
+                    for (c, co) in neighbours[Int(h)] {
+                        out[Int(c)] += Double(co) * hInverse * inverse[Int(c)]
+                    }
+                }
             }
         }
         return accumulated
@@ -150,6 +153,7 @@ public struct ItemCoVisitation: ScoringModel {
             neighbours[Int(j)][h, default: 0] += 1
         }
         itemCounts[Int(j)] += 1
+        inverseRootCounts[Int(j)] = 1 / itemCounts[Int(j)].squareRoot()
         history.append(j)
         if history.count > historyLength { history.removeFirst(history.count - historyLength) }
         histories[feedback.context.userId] = history
@@ -209,6 +213,7 @@ public struct ItemCoVisitation: ScoringModel {
         itemIds = try r.readStrings()
         itemCounts = try r.readDoubles()
         guard itemCounts.count == itemIds.count else { throw ModelSnapshotError.invalid("item counts") }
+        inverseRootCounts = itemCounts.map { $0 > 0 ? 1 / $0.squareRoot() : 0 }
         let valid = 0..<itemIds.count
         for (i, id) in itemIds.enumerated() {
             itemIndex[id] = Int32(i)
