@@ -22,8 +22,9 @@ scenarios:
 """
 
 struct APIServer {
-    static func configuration(dataDirectory: String, scenariosFile: String = "") -> QuiverConfiguration {
+    static func configuration(dataDirectory: String, scenariosFile: String = "", prefetch: Double = 0) -> QuiverConfiguration {
         var configuration = QuiverConfiguration()
+        configuration.prefetchWindowSeconds = prefetch
         configuration.http.port = 0
         configuration.http.eventLoops = 1
         configuration.dataDirectory = dataDirectory
@@ -34,11 +35,12 @@ struct APIServer {
     }
 
     /// Runs `body` against a fresh server on `dataDirectory`, with `testScenarios` loaded.
-    static func run(_ dataDirectory: String, _ body: (Int) async throws -> Void) async throws {
+    static func run(_ dataDirectory: String, prefetch: Double = 0, _ body: (Int) async throws -> Void) async throws {
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         let scenarios = dataDirectory + "/scenarios.yaml"
         if !FileManager.default.fileExists(atPath: scenarios) { try testScenarios.write(toFile: scenarios, atomically: true, encoding: .utf8) }
-        let application = try QuiverApplication(configuration: configuration(dataDirectory: dataDirectory, scenariosFile: scenarios))
+        let application = try QuiverApplication(configuration: configuration(dataDirectory: dataDirectory, scenariosFile: scenarios,
+                                                                             prefetch: prefetch))
         application.start()
         do { try await body(application.port) } catch {
             application.shutdown(); await onThread { application.waitUntilStopped() }; throw error
@@ -180,6 +182,34 @@ struct APIServer {
             let cache = try #require(metrics["cache"] as? [String: Any])
             let homepage = try #require((cache["per_scenario"] as? [String: Any])?["homepage"] as? [String: Any])
             #expect(homepage["hits"] as? Int == 1)
+        }
+    }
+
+    @Test func prefetchesActiveUsersAfterTheirEvents() async throws {
+        let data = APIServer.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        try await APIServer.run(data, prefetch: 60) { port in
+            try await APIServer.seed(port)
+            let body = #"{"user_id": "u1", "n_recommendations": 3}"#
+            let (_, first) = try await APIServer.request(port, "POST", "/api/v1/personalization/recommend", body)
+            #expect(first["cached"] as? Bool == false)
+            let (code, _) = try await APIServer.request(port, "POST", "/api/v1/events",
+                                                        #"{"events": [{"user_id": "u1", "item_id": "i5", "type": "click"}]}"#)
+            #expect(code == 200)
+            var completed = 0
+            for _ in 0..<200 where completed < 1 {
+                let (_, metrics) = try await APIServer.request(port, "GET", "/api/v1/metrics")
+                completed = (metrics["prefetch"] as? [String: Int])?["completed"] ?? 0
+                if completed < 1 { try await Task.sleep(for: .milliseconds(10)) }
+            }
+            #expect(completed == 1)
+            let (_, next) = try await APIServer.request(port, "POST", "/api/v1/personalization/recommend", body)
+            #expect(next["cached"] as? Bool == true, "the prefetch recomputed u1's list after the event")
+            #expect(APIServer.items(next).contains("i7"), "and it reflects the event: \(APIServer.items(next))")
+            // A user who never asked is not prefetched.
+            _ = try await APIServer.request(port, "POST", "/api/v1/events", #"{"events": [{"user_id": "u9", "item_id": "i5", "type": "click"}]}"#)
+            let (_, metrics) = try await APIServer.request(port, "GET", "/api/v1/metrics")
+            #expect((metrics["prefetch"] as? [String: Int])?["scheduled"] == 1)
         }
     }
 

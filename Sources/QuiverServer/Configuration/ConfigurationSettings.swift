@@ -67,6 +67,8 @@ public enum ConfigurationSettings {
                \.interactionTypes, nonEmpty: true),
         string("recommend.feedback_rewards", "default reward per feedback type (type=reward,...; others 1, negatives 0)",
                \.feedbackRewards, nonEmpty: false),
+        double("recommend.prefetch_window_seconds", "recompute active users' answers when they change (0 = off)",
+               \.prefetchWindowSeconds, 0...86_400),
         integer("recommend.seed", "seed of exploration and strategy draws", \.servingSeed, 0...Int.max),
         optionalString("redis.url", "redis://host:port/db of the online store; empty = none", \.redisURL),
         optionalString("postgres.url", "postgresql:// URI of the system of record; empty = none", \.postgresURL),

@@ -50,6 +50,9 @@ public struct QuiverConfiguration: Sendable, Equatable {
     public var interactionTypes = "view,click,add_to_cart,purchase,rating"
     /// Default reward per feedback type (`type=reward,...`); types not listed default to 1.
     public var feedbackRewards = "click=1,add_to_cart=1,purchase=1,rating=1,dwell=1,view=0"
+    /// Users who asked for a cached answer this recently get it recomputed in the background when
+    /// their state changes (0: no prefetching).
+    public var prefetchWindowSeconds = 60.0
     /// Seed of the serving policy's random generator (exploration, strategy choice).
     public var servingSeed = 42
 

@@ -12,8 +12,10 @@ extension RecommendationService {
     static let maxFilterItems = 1_000
 
     /// Renders the response object for one request, or the fault that names the bad field.
-    func recommend(_ request: RecommendationRequest, path: String = "", wallNow: Double = Date().timeIntervalSince1970)
-        -> Result<[UInt8], RequestFault>
+    /// - Parameter prefetch: a background recomputation for the cache: no impression, no session
+    ///   step, not counted as a request.
+    func recommend(_ request: RecommendationRequest, path: String = "", wallNow: Double = Date().timeIntervalSince1970,
+                   prefetch: Bool = false) -> Result<[UInt8], RequestFault>
     {
         let started = ContinuousClock.now
         let scenarioSet = scenarios.withLock { $0.current }
@@ -34,7 +36,8 @@ extension RecommendationService {
                                  filters: filters?.cacheKey ?? "", userVersion: versions.version(of: userID),
                                  configVersion: scenarioSet.version)
         let requestID = nextRequestID()
-        if useCache, let hit = cache.lookup(key, now: wallNow) {
+        if useCache && !prefetch && configuration.prefetchWindowSeconds > 0 { prefetcher.noteRequest(request, now: wallNow) }
+        if useCache, !prefetch, let hit = cache.lookup(key, now: wallNow) {
             serve(requestID: requestID, userID: userID, scenario: scenario.name, time: time, items: hit.impressionItems,
                   tokens: hit.tokens, dense: hit.dense, summary: hit.summary)
             counters.withLock { $0.requests += 1; $0.cacheHits += 1 }
@@ -66,7 +69,7 @@ extension RecommendationService {
         var generator = generator(for: requestID)
         var strategyPropensity: Double?
         var observation: SessionObservation?
-        if scenario.sessionAgent {
+        if scenario.sessionAgent && !prefetch {
             let (current, transitions) = sessions.begin(userID, now: wallNow)
             let choice = agent.withLock { agent in
                 for t in transitions { agent.learn(from: t.from, strategy: t.strategy, reward: t.reward, next: t.next) }
@@ -121,16 +124,17 @@ extension RecommendationService {
                            source: item.source.rawValue, explored: item.explored)
         }
         let denseFloats = dense.map(Float.init)
+        if useCache, list.degradation == nil {
+            cache.store(CachedAnswer(recommendationsJSON: itemsJSON, summary: summary, impressionItems: impressionItems,
+                                     tokens: tokens, dense: denseFloats),
+                        for: key, expiresAt: wallNow + scenario.cacheTTLSeconds)
+        }
+        if prefetch { return .success([]) }
         serve(requestID: requestID, userID: userID, scenario: scenario.name, time: time, items: impressionItems,
               tokens: tokens, dense: denseFloats, summary: summary)
         if let observation {
             sessions.record(userID, observation: observation, strategy: query.strategy, requestID: requestID,
                             shown: list.items.count, now: wallNow)
-        }
-        if useCache, list.degradation == nil {
-            cache.store(CachedAnswer(recommendationsJSON: itemsJSON, summary: summary, impressionItems: impressionItems,
-                                     tokens: tokens, dense: denseFloats),
-                        for: key, expiresAt: wallNow + scenario.cacheTTLSeconds)
         }
         counters.withLock { counters in
             counters.requests += 1

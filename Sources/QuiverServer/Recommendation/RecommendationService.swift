@@ -57,6 +57,7 @@ final class RecommendationService: Sendable {
     let interactionTypes: Set<EventType>
     let counters = Mutex(ServingCounters())
     let snapshots: SnapshotDirectory
+    let prefetcher: Prefetcher
     private let listeners = Mutex<[@Sendable (Set<String>) -> Void]>([])
     private let requestPrefix: String
     private let requestCounter = Atomic<UInt64>(0)
@@ -72,6 +73,8 @@ final class RecommendationService: Sendable {
         scenarios = Mutex((scenarioSet, nil))
         cache = ResultCache(capacity: configuration.resultCacheEntries)
         impressions = ImpressionIndex(capacity: configuration.impressionCapacity, ttl: configuration.impressionTTLSeconds)
+        prefetcher = Prefetcher(capacity: max(1_024, configuration.maxResidentUsers), window: configuration.prefetchWindowSeconds,
+                                maxPending: 64)
         sessions = SessionTracker(capacity: max(1_024, configuration.maxResidentUsers), timeout: configuration.sessionTimeoutSeconds)
         interactionTypes = Set(configuration.interactionTypes.split(separator: ",").map { EventType(rawValue: $0.trimmingCharacters(in: .whitespaces)) })
         var prefix = SystemRandomNumberGenerator()
@@ -223,6 +226,11 @@ final class RecommendationService: Sendable {
     func usersChanged(_ users: Set<String>) {
         for user in users { versions.bump(user) }
         notify(users)
+        if configuration.prefetchWindowSeconds > 0 {
+            prefetcher.usersChanged(users, now: Date().timeIntervalSince1970) { [weak self] request in
+                _ = self?.recommend(request, prefetch: true)
+            }
+        }
     }
 
     /// Registers a function told about users whose state changed (the stream pushes to them).

@@ -243,6 +243,7 @@ enum ModelRoutes {
         let duplicate_feedback: Int
         let impressions_remembered: Int
         let candidate_index_rebuilds: Int
+        let prefetch: [String: Int]
         let cache: Cache
         let features: FeatureEngineMetrics
     }
@@ -256,6 +257,7 @@ enum ModelRoutes {
             requests: c.requests, computed: c.computed, cache_hits: c.cacheHits, degraded: c.degraded, strategies: c.strategies, feedback: c.feedback,
             joined_feedback: c.joinedFeedback, duplicate_feedback: c.duplicateFeedback,
             impressions_remembered: service.impressions.count, candidate_index_rebuilds: c.indexRebuilds,
+            prefetch: { let p = service.prefetcher.statistics; return ["scheduled": p.scheduled, "dropped": p.dropped, "completed": p.completed] }(),
             cache: .init(entries: cache.entries, evictions: cache.evictions, hit_rate: lookups == 0 ? 0 : Double(hits) / Double(lookups),
                          per_scenario: cache.perScenario.mapValues { .init(hits: $0.hits, misses: $0.misses, hit_rate: $0.hitRate) }),
             features: service.features.engine.metrics())
