@@ -28,14 +28,7 @@ import Testing
 
     func request(_ port: Int, _ method: String, _ path: String, _ body: String? = nil,
                  contentType: String = "application/json") async throws -> (Int, [String: Any]) {
-        var arguments = ["-s", "-w", "\n%{http_code}", "-X", method, "http://127.0.0.1:\(port)\(path)"]
-        if body != nil { arguments += ["-H", "Content-Type: \(contentType)", "--data-binary", "@-"] }
-        let result = try await TestProcess.run("curl", arguments, input: body)
-        let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
-        let status = Int(lines.last ?? "") ?? 0
-        let text = lines.dropLast().joined(separator: "\n")
-        let json = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? ["raw": text]
-        return (status, json)
+        try await APIServer.request(port, method, path, body, contentType: contentType)
     }
 
     func temporaryDirectory() -> String {
