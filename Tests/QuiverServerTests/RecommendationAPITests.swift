@@ -197,7 +197,7 @@ struct APIServer {
                                                         #"{"events": [{"user_id": "u1", "item_id": "i5", "type": "click"}]}"#)
             #expect(code == 200)
             var completed = 0
-            for _ in 0..<200 where completed < 1 {
+            for _ in 0..<1000 where completed < 1 {
                 let (_, metrics) = try await APIServer.request(port, "GET", "/api/v1/metrics")
                 completed = (metrics["prefetch"] as? [String: Int])?["completed"] ?? 0
                 if completed < 1 { try await Task.sleep(for: .milliseconds(10)) }
