@@ -26,7 +26,7 @@ def main():
         if r.status != 200: sys.exit(f"{method} {path} -> {r.status}: {payload[:300]!r}")
         return json.loads(payload)
     titles, lines = {}, []
-    with open(f"{a.data}/ml-100k.item", encoding="latin-1") as f:
+    with open(f"{a.data}/ml-100k.item", encoding="utf-8", errors="replace") as f:
         next(f)
         for line in f:
             parts = line.rstrip("\n").split("\t")
@@ -35,7 +35,7 @@ def main():
     for start in range(0, len(lines), 1000):
         call("POST", "/api/v1/items/import", "\n".join(lines[start:start + 1000]).encode(), "application/x-ndjson")
     events = []
-    with open(f"{a.data}/ml-100k.inter", encoding="latin-1") as f:
+    with open(f"{a.data}/ml-100k.inter", encoding="utf-8", errors="replace") as f:
         next(f)
         for line in f:
             user, item, rating, ts = line.split("\t")
@@ -53,6 +53,9 @@ def main():
         print(f"user {user} last watched: " + "; ".join(titles.get(i, i) for i in history))
         for r in answer["recommendations"]:
             reason = r["explanation"]["reasons"][0]["name"] if r["explanation"]["reasons"] else r["explanation"]["model"]
+            if reason.startswith("co-visited with "):
+                other = reason[len("co-visited with "):]
+                reason = "co-visited with " + titles.get(other, other)[:30]
             print(f"  {r['rank']}. {titles.get(r['item_id'], r['item_id'])[:40]:40s} score {r['score']:.3f}  "
                   f"[{r['source']}{', explored' if r['explored'] else ''}, p={r['propensity']:.2f}]  {reason}")
         print(f"  -> {answer['explanation']} ({answer['latency_ms']} ms, model {answer['model_version']})\n")

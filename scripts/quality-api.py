@@ -48,14 +48,14 @@ class Client:
 
 def load(data_dir):
     items = []
-    with open(f"{data_dir}/ml-100k.item", encoding="latin-1") as f:
+    with open(f"{data_dir}/ml-100k.item", encoding="utf-8", errors="replace") as f:
         next(f)
         for line in f:
             parts = line.rstrip("\n").split("\t")
             genres = parts[3].split() if len(parts) > 3 else []
             items.append({"item_id": parts[0], "title": parts[1], "categories": genres})
     events = []
-    with open(f"{data_dir}/ml-100k.inter", encoding="latin-1") as f:
+    with open(f"{data_dir}/ml-100k.inter", encoding="utf-8", errors="replace") as f:
         next(f)
         for line in f:
             user, item, rating, ts = line.split("\t")
