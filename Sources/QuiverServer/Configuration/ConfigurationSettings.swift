@@ -58,6 +58,8 @@ public enum ConfigurationSettings {
                \.scenariosFile, nonEmpty: false),
         integer("recommend.max_batch", "requests in one batch recommend call", \.maxRecommendBatch, 1...10_000),
         integer("recommend.cache_entries", "entries of the in-process result cache", \.resultCacheEntries, 16...100_000_000),
+        integer("recommend.cache_max_bytes", "memory budget of the result cache (approximate bytes)", \.resultCacheBytes,
+                65_536...1 << 40),
         integer("recommend.impression_capacity", "served lists kept for joining feedback", \.impressionCapacity, 16...100_000_000),
         double("recommend.impression_ttl_seconds", "feedback later than this after the list is unjoined", \.impressionTTLSeconds, 1...30 * 86_400),
         double("recommend.session_timeout_seconds", "a session ends after this much silence", \.sessionTimeoutSeconds, 1...86_400),

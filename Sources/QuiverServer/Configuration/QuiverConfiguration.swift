@@ -37,6 +37,8 @@ public struct QuiverConfiguration: Sendable, Equatable {
     public var maxRecommendBatch = 100
     /// Entries of the in-process result cache.
     public var resultCacheEntries = 200_000
+    /// Memory budget of the result cache, in bytes (approximate).
+    public var resultCacheBytes = 512 << 20
     /// Served lists remembered for feedback joins, and for how long.
     public var impressionCapacity = 200_000
     public var impressionTTLSeconds = 3_600.0

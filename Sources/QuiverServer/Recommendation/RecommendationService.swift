@@ -71,7 +71,7 @@ final class RecommendationService: Sendable {
         self.logger = logger
         let scenarioSet = try Self.scenarios(from: configuration.scenariosFile)
         scenarios = Mutex((scenarioSet, nil))
-        cache = ResultCache(capacity: configuration.resultCacheEntries)
+        cache = ResultCache(capacity: configuration.resultCacheEntries, maxBytes: configuration.resultCacheBytes)
         impressions = ImpressionIndex(capacity: configuration.impressionCapacity, ttl: configuration.impressionTTLSeconds)
         prefetcher = Prefetcher(capacity: max(1_024, configuration.maxResidentUsers), window: configuration.prefetchWindowSeconds,
                                 maxPending: 64)

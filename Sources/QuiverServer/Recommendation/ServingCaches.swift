@@ -13,6 +13,13 @@ struct CachedAnswer: Sendable {
     var impressionItems: [ImpressionItem]
     var tokens: [String]
     var dense: [Float]
+
+    /// Bytes this entry holds, roughly (its key and the fixed overheads included).
+    var approximateBytes: Int {
+        recommendationsJSON.count + summary.explanation.utf8.count + summary.modelVersion.utf8.count
+            + impressionItems.reduce(0) { $0 + 64 + $1.itemID.utf8.count + $1.source.utf8.count }
+            + tokens.reduce(0) { $0 + 16 + $1.utf8.count } + dense.count * 4 + 512
+    }
 }
 
 /// The parts of a response besides the list itself.
@@ -50,9 +57,10 @@ final class ResultCache: Sendable {
     private let shards: [LockedShard<BoundedLRU<ResultCacheKey, CachedAnswer>>]
     private let counts = Mutex<[String: CacheCounts]>([:])
 
-    init(capacity: Int, shardCount: Int = 16) {
+    init(capacity: Int, maxBytes: Int = .max, shardCount: Int = 16) {
         let perShard = max(1, capacity / shardCount)
-        shards = (0..<shardCount).map { _ in LockedShard(BoundedLRU(capacity: perShard)) }
+        let bytesPerShard = max(1, maxBytes / shardCount)
+        shards = (0..<shardCount).map { _ in LockedShard(BoundedLRU(capacity: perShard, maxCost: bytesPerShard)) }
     }
 
     private func shard(_ key: ResultCacheKey) -> LockedShard<BoundedLRU<ResultCacheKey, CachedAnswer>> {
@@ -73,13 +81,13 @@ final class ResultCache: Sendable {
     }
 
     func store(_ answer: CachedAnswer, for key: ResultCacheKey, expiresAt: Double) {
-        shard(key).withLock { $0.set(answer, for: key, expiresAt: expiresAt) }
+        shard(key).withLock { $0.set(answer, for: key, expiresAt: expiresAt, cost: answer.approximateBytes) }
     }
 
-    func statistics() -> (entries: Int, evictions: Int, perScenario: [String: CacheCounts]) {
-        var entries = 0, evictions = 0
-        for shard in shards { shard.withLock { entries += $0.count; evictions += $0.evictions } }
-        return (entries, evictions, counts.withLock { $0 })
+    func statistics() -> (entries: Int, evictions: Int, bytes: Int, perScenario: [String: CacheCounts]) {
+        var entries = 0, evictions = 0, bytes = 0
+        for shard in shards { shard.withLock { entries += $0.count; evictions += $0.evictions; bytes += $0.totalCost } }
+        return (entries, evictions, bytes, counts.withLock { $0 })
     }
 }
 

@@ -229,6 +229,7 @@ enum ModelRoutes {
         struct Cache: Encodable {
             let entries: Int
             let evictions: Int
+            let bytes: Int
             let hit_rate: Double
             let per_scenario: [String: ScenarioCache]
         }
@@ -258,7 +259,7 @@ enum ModelRoutes {
             joined_feedback: c.joinedFeedback, duplicate_feedback: c.duplicateFeedback,
             impressions_remembered: service.impressions.count, candidate_index_rebuilds: c.indexRebuilds,
             prefetch: { let p = service.prefetcher.statistics; return ["scheduled": p.scheduled, "dropped": p.dropped, "completed": p.completed] }(),
-            cache: .init(entries: cache.entries, evictions: cache.evictions, hit_rate: lookups == 0 ? 0 : Double(hits) / Double(lookups),
+            cache: .init(entries: cache.entries, evictions: cache.evictions, bytes: cache.bytes, hit_rate: lookups == 0 ? 0 : Double(hits) / Double(lookups),
                          per_scenario: cache.perScenario.mapValues { .init(hits: $0.hits, misses: $0.misses, hit_rate: $0.hitRate) }),
             features: service.features.engine.metrics())
     }

@@ -1,24 +1,31 @@
 // BoundedLRU: a least-recently-used map with a fixed capacity and per-entry expiry, as a doubly
 // linked list threaded through arrays (no per-entry allocation). Not thread-safe: callers shard it
-// behind locks. Invariant: `count <= capacity`; an expired entry is never returned by `value(for:)`.
+// behind locks. Invariants: `count <= capacity`, `totalCost <= maxCost` unless one entry alone is
+// over it; an expired entry is never returned by `value(for:)`.
 struct BoundedLRU<Key: Hashable, Value> {
     private struct Node {
         var key: Key
-        var value: Value
+        var value: Value?  // nil only in a free slot, so an evicted value is released at once
         var expiresAt: Double
+        var cost: Int
         var previous: Int
         var next: Int
     }
     let capacity: Int
+    /// The most total cost (e.g. bytes) the entries may carry; least recently used go first.
+    let maxCost: Int
     private var nodes: [Node] = []
+    private var free: [Int] = []
     private var index: [Key: Int] = [:]
     private var head = -1  // most recent
     private var tail = -1  // least recent
     private(set) var evictions = 0
+    private(set) var totalCost = 0
 
-    init(capacity: Int) {
-        precondition(capacity > 0, "capacity must be positive")
+    init(capacity: Int, maxCost: Int = .max) {
+        precondition(capacity > 0 && maxCost > 0, "capacity and maxCost must be positive")
         self.capacity = capacity
+        self.maxCost = maxCost
     }
 
     var count: Int { index.count }
@@ -33,36 +40,52 @@ struct BoundedLRU<Key: Hashable, Value> {
 
     /// The value for `key` even when expired (the stale answer of a fallback), without touching order.
     func staleValue(for key: Key) -> Value? {
-        index[key].map { nodes[$0].value }
+        index[key].flatMap { nodes[$0].value }
     }
 
-    /// Inserts or replaces; evicts the least recently used entry when full.
-    mutating func set(_ value: Value, for key: Key, expiresAt: Double) {
+    /// Inserts or replaces; evicts least recently used entries while over the capacity or the cost
+    /// budget (never the entry just set).
+    mutating func set(_ value: Value, for key: Key, expiresAt: Double, cost: Int = 0) {
         if let i = index[key] {
+            totalCost += cost - nodes[i].cost
             nodes[i].value = value
             nodes[i].expiresAt = expiresAt
+            nodes[i].cost = cost
             moveToFront(i)
-            return
-        }
-        let i: Int
-        if nodes.count < capacity {
-            i = nodes.count
-            nodes.append(Node(key: key, value: value, expiresAt: expiresAt, previous: -1, next: -1))
         } else {
-            i = tail
-            unlink(i)
-            index[nodes[i].key] = nil
-            evictions += 1
-            nodes[i] = Node(key: key, value: value, expiresAt: expiresAt, previous: -1, next: -1)
+            if index.count >= capacity { evictTail() }
+            let node = Node(key: key, value: value, expiresAt: expiresAt, cost: cost, previous: -1, next: -1)
+            let i: Int
+            if let slot = free.popLast() {
+                i = slot
+                nodes[i] = node
+            } else {
+                i = nodes.count
+                nodes.append(node)
+            }
+            index[key] = i
+            totalCost += cost
+            linkFront(i)
         }
-        index[key] = i
-        linkFront(i)
+        while totalCost > maxCost && index.count > 1 { evictTail() }
+    }
+
+    private mutating func evictTail() {
+        let i = tail
+        guard i >= 0 else { return }
+        unlink(i)
+        index[nodes[i].key] = nil
+        totalCost -= nodes[i].cost
+        nodes[i].value = nil
+        nodes[i].cost = 0
+        free.append(i)
+        evictions += 1
     }
 
     /// Changes a stored value in place (no reordering); returns false when absent.
     mutating func update(_ key: Key, _ body: (inout Value) -> Void) -> Bool {
-        guard let i = index[key] else { return false }
-        body(&nodes[i].value)
+        guard let i = index[key], nodes[i].value != nil else { return false }
+        body(&nodes[i].value!)
         return true
     }
 
