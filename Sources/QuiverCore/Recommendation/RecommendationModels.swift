@@ -1,9 +1,10 @@
 // RecommendationModels: the learned state behind every recommendation, as one value: long and
 // short time-decayed popularity (trending is their ratio), item co-visitation, BPR embeddings,
 // FTRL click model, the session Q-learning agent, and each user's seen items.
-// Invariant: interactions (events) teach the implicit models; joined feedback teaches FTRL and,
-// when positive, counts as an interaction too — except that repeating the user's latest item
-// (a click on what was just viewed) is one engagement, not two, for co-visitation and embeddings.
+// Invariant: interactions (events) teach the implicit models; joined feedback teaches FTRL only
+// (a positive feedback arrives with its own event, which is the interaction). Repeating the
+// user's latest item (a click on what was just viewed) is one engagement, not two, for
+// co-visitation and embeddings.
 
 /// Every model the recommendation pipeline reads, and how each learns.
 public struct RecommendationModels: Sendable {
@@ -52,18 +53,13 @@ public struct RecommendationModels: Sendable {
         embeddings.update(feedback)
     }
 
-    /// Learns from feedback joined to what was shown: FTRL always (reward clipped to [0, 1]), the
-    /// implicit models when the reward is positive.
+    /// Learns from feedback joined to what was shown: the click model only. The interaction
+    /// itself reaches the implicit models as the feedback's event (`observeInteraction`), once.
     public mutating func learn(_ feedback: ModelFeedback) {
         guard feedback.isFinite else { return }
         feedbackUpdates += 1
         ftrl.update(feedback)
-        if feedback.reward > 0 {
-            observeInteraction(userID: feedback.context.userId, itemID: feedback.candidate.itemId,
-                               timestamp: feedback.context.timestamp)
-        } else {
-            lastUpdate = max(lastUpdate, feedback.context.timestamp)
-        }
+        lastUpdate = max(lastUpdate, feedback.context.timestamp)
     }
 
     /// Trending score of an item at `timestamp`.
