@@ -125,13 +125,6 @@ public struct ImplicitMatrixFactorization: ScoringModel {
         return UserScores(scores: scores, itemIndex: itemIndex, itemIds: itemIds)
     }
 
-    /// The `limit` items with the highest b_i + p_u . q_i for `userId` (the embedding candidate
-    /// source), best first; empty for an unknown user.
-    public func topItems(forUser userId: String, limit: Int, allowed: (String) -> Bool) -> [(itemId: String, score: Double)] {
-        guard userIndex[userId] != nil, limit > 0 else { return [] }
-        return scores(forUser: userId).top(limit, allowed: allowed)
-    }
-
     /// The user's embedding (nil for an unknown user).
     public func userEmbedding(_ userId: String) -> [Double]? {
         guard let u = userIndex[userId] else { return nil }

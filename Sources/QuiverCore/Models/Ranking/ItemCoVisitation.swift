@@ -119,12 +119,6 @@ public struct ItemCoVisitation: ScoringModel {
         return accumulated
     }
 
-    /// The `limit` items with the highest co-visitation score for `userId`'s history, best first;
-    /// items for which `allowed` is false are skipped.
-    public func relatedItems(forUser userId: String, limit: Int, allowed: (String) -> Bool) -> [(itemId: String, score: Double)] {
-        scores(forUser: userId).top(limit, allowed: allowed)
-    }
-
     /// The `limit` items most co-visited with `itemId`, best first.
     public func relatedItems(to itemId: String, limit: Int, allowed: (String) -> Bool) -> [(itemId: String, score: Double)] {
         guard let i = itemIndex[itemId] else { return [] }
