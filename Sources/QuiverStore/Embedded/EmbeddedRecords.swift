@@ -2,7 +2,6 @@
 // (joined or not), impressions (what was shown, with propensities, for joining feedback and for
 // off-policy evaluation), user profiles (explicit preferences) and model snapshots.
 // Invariant: every record is a plain Codable value; the log stores them, never interprets them.
-import Foundation
 import QuiverCore
 
 /// One piece of feedback as logged: the reward, what it was joined to, and the context the
@@ -125,47 +124,33 @@ extension ImpressionRecord {
     /// The record as JSON, written by hand (JSONEncoder cost more than serving a cached answer);
     /// the keys are the synthesized Codable keys, so `JSONDecoder` reads it back.
     public var jsonText: String {
-        var out = "{\"requestID\":"
-        Self.append(requestID, to: &out)
-        out += ",\"userID\":"; Self.append(userID, to: &out)
-        out += ",\"scenario\":"; Self.append(scenario, to: &out)
-        out += ",\"timestamp\":\(Self.number(timestamp))"
-        out += ",\"modelVersion\":"; Self.append(modelVersion, to: &out)
-        if let strategy { out += ",\"strategy\":"; Self.append(strategy, to: &out) }
-        if let strategyPropensity { out += ",\"strategyPropensity\":\(Self.number(strategyPropensity))" }
-        if let arm { out += ",\"arm\":"; Self.append(arm, to: &out) }
-        out += ",\"items\":["
+        func number(_ value: Double) -> Double { value.isFinite ? value : 0 }
+        var w = JSONWriter(capacity: 128 + 96 * items.count)
+        w.raw("{"); w.key("requestID"); w.string(requestID)
+        w.comma(); w.key("userID"); w.string(userID)
+        w.comma(); w.key("scenario"); w.string(scenario)
+        w.comma(); w.key("timestamp"); w.number(number(timestamp))
+        w.comma(); w.key("modelVersion"); w.string(modelVersion)
+        if let strategy { w.comma(); w.key("strategy"); w.string(strategy) }
+        if let strategyPropensity { w.comma(); w.key("strategyPropensity"); w.number(number(strategyPropensity)) }
+        if let arm { w.comma(); w.key("arm"); w.string(arm) }
+        w.comma(); w.key("items"); w.raw("[")
         for (i, item) in items.enumerated() {
-            if i > 0 { out += "," }
-            out += "{\"itemID\":"; Self.append(item.itemID, to: &out)
-            out += ",\"position\":\(item.position),\"score\":\(Self.number(item.score)),\"propensity\":\(Self.number(item.propensity))"
-            out += ",\"source\":"; Self.append(item.source, to: &out)
-            out += ",\"explored\":\(item.explored)}"
+            if i > 0 { w.comma() }
+            w.raw("{"); w.key("itemID"); w.string(item.itemID)
+            w.comma(); w.key("position"); w.number(item.position)
+            w.comma(); w.key("score"); w.number(number(item.score))
+            w.comma(); w.key("propensity"); w.number(number(item.propensity))
+            w.comma(); w.key("source"); w.string(item.source)
+            w.comma(); w.key("explored"); w.bool(item.explored)
+            w.raw("}")
         }
-        out += "],\"tokens\":["
+        w.raw("]"); w.comma(); w.key("tokens"); w.raw("[")
         for (i, token) in tokens.enumerated() {
-            if i > 0 { out += "," }
-            Self.append(token, to: &out)
+            if i > 0 { w.comma() }
+            w.string(token)
         }
-        out += "]}"
-        return out
-    }
-
-    static func number(_ value: Double) -> String { value.isFinite ? "\(value)" : "0" }
-
-    static func append(_ text: String, to out: inout String) {
-        out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
+        w.raw("]}")
+        return String(decoding: w.bytes, as: UTF8.self)
     }
 }

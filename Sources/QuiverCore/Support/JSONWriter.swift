@@ -1,18 +1,18 @@
-// JSONWriter: appends JSON to a byte buffer by hand, for the hot responses (recommendations) where
-// Foundation's JSONEncoder costs more than the work behind the answer. Invariant: strings are
+// JSONWriter: appends JSON to a byte buffer by hand, for the hot paths (recommendation responses,
+// logged impressions) where Foundation's JSONEncoder costs more than the work behind them. Invariant: strings are
 // escaped per RFC 8259 (quote, backslash, control characters); non-finite numbers become null.
-struct JSONWriter {
-    var bytes: [UInt8] = []
+public struct JSONWriter {
+    public var bytes: [UInt8] = []
 
-    init(capacity: Int = 1024) { bytes.reserveCapacity(capacity) }
+    public init(capacity: Int = 1024) { bytes.reserveCapacity(capacity) }
 
-    mutating func raw(_ text: StaticString) {
+    public mutating func raw(_ text: StaticString) {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
-    mutating func raw(_ other: [UInt8]) { bytes.append(contentsOf: other) }
+    public mutating func raw(_ other: [UInt8]) { bytes.append(contentsOf: other) }
 
-    mutating func string(_ text: String) {
+    public mutating func string(_ text: String) {
         bytes.append(UInt8(ascii: "\""))
         for byte in text.utf8 {
             switch byte {
@@ -31,7 +31,7 @@ struct JSONWriter {
         bytes.append(UInt8(ascii: "\""))
     }
 
-    mutating func number(_ value: Double) {
+    public mutating func number(_ value: Double) {
         guard value.isFinite else { raw("null"); return }
         if value == value.rounded(), abs(value) < 1e15 {
             bytes.append(contentsOf: String(Int64(value)).utf8)
@@ -40,20 +40,20 @@ struct JSONWriter {
         }
     }
 
-    mutating func number(_ value: Int) { bytes.append(contentsOf: String(value).utf8) }
+    public mutating func number(_ value: Int) { bytes.append(contentsOf: String(value).utf8) }
 
-    mutating func bool(_ value: Bool) { value ? raw("true") : raw("false") }
+    public mutating func bool(_ value: Bool) { value ? raw("true") : raw("false") }
 
-    mutating func optionalString(_ text: String?) {
+    public mutating func optionalString(_ text: String?) {
         if let text { string(text) } else { raw("null") }
     }
 
     /// `"key":` (the key is trusted ASCII).
-    mutating func key(_ name: StaticString) {
+    public mutating func key(_ name: StaticString) {
         bytes.append(UInt8(ascii: "\""))
         raw(name)
         raw("\":")
     }
 
-    mutating func comma() { bytes.append(UInt8(ascii: ",")) }
+    public mutating func comma() { bytes.append(UInt8(ascii: ",")) }
 }
