@@ -8,7 +8,6 @@ import Logging
 import QuiverCore
 import QuiverStore
 import Synchronization
-import Yams
 
 final class FeatureService: Sendable {
     let engine: RealTimeFeatureEngine
@@ -62,10 +61,7 @@ final class FeatureService: Sendable {
             throw ConfigurationError("features.definitions_file: cannot read '\(path)'")
         }
         do {
-            // YAML is a superset of JSON: load either, then decode through JSON.
-            let object = try Yams.load(yaml: text)
-            let data = try JSONSerialization.data(withJSONObject: object ?? [:])
-            let definitions = try JSONDecoder().decode(FeatureDefinitionSet.self, from: data)
+            let definitions = try ConfigurationDocument.decode(FeatureDefinitionSet.self, from: text)
             try definitions.validate()
             return definitions
         } catch {

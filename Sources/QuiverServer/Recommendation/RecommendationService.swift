@@ -10,7 +10,6 @@ import QuiverCore
 import QuiverHTTP
 import QuiverStore
 import Synchronization
-import Yams
 
 /// Models and catalog, changed together under one lock.
 struct ServingState: Sendable {
@@ -163,18 +162,16 @@ final class RecommendationService: Sendable {
 
     /// Parses and validates a scenario set from YAML or JSON text.
     static func parseScenarios(_ text: String) throws -> ScenarioSet {
-        let object: Any?
-        do { object = try Yams.load(yaml: text) } catch { throw ScenarioError(field: "", message: "not valid YAML/JSON: \(error)") }
-        guard let object, JSONSerialization.isValidJSONObject(object) else {
-            throw ScenarioError(field: "", message: "expected an object with version and scenarios")
-        }
-        let data = try JSONSerialization.data(withJSONObject: object)
         let set: ScenarioSet
         do {
-            set = try JSONDecoder().decode(ScenarioSet.self, from: data)
+            set = try ConfigurationDocument.decode(ScenarioSet.self, from: text)
         } catch let error as DecodingError {
             let fault = DecodingFault(error)
             throw ScenarioError(field: fault.field, message: fault.message)
+        } catch is ConfigurationDocument.NotAnObject {
+            throw ScenarioError(field: "", message: "expected an object with version and scenarios")
+        } catch {
+            throw ScenarioError(field: "", message: "not valid YAML/JSON: \(error)")
         }
         try set.validate()
         return set
