@@ -17,6 +17,23 @@ import Testing
         return nil
     }
 
+    /// Starts `quiver serve` on `port` with `data` as its data directory (plus `arguments`) and
+    /// returns once it accepts connections (records an issue if it never does).
+    static func serve(_ quiver: URL, port: Int, data: String, _ arguments: [String] = []) async throws -> Process {
+        let process = Process()
+        process.executableURL = quiver
+        process.arguments = ["serve", "--port", String(port), "--data-dir", data] + arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        for _ in 0..<400 {
+            if (try? RawConnection(port: port)) != nil { return process }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        Issue.record("quiver did not start on \(port)")
+        return process
+    }
+
     @Test func printsItsVersionAndRefusesABadConfiguration() async throws {
         let quiver = try #require(Self.binary, "build the quiver product first")
         let version = try await TestProcess.run(quiver.path, ["version"])
@@ -65,20 +82,7 @@ import Testing
         let quiver = try #require(Self.binary, "build the quiver product first")
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("quiver-kill-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: data) }
-        func start(_ port: Int) async throws -> Process {
-            let process = Process()
-            process.executableURL = quiver
-            process.arguments = ["serve", "--port", String(port), "--data-dir", data.path]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            for _ in 0..<400 {
-                if (try? RawConnection(port: port)) != nil { return process }
-                try await Task.sleep(for: .milliseconds(25))
-            }
-            Issue.record("quiver did not start on \(port)")
-            return process
-        }
+        func start(_ port: Int) async throws -> Process { try await Self.serve(quiver, port: port, data: data.path) }
         func post(_ port: Int, _ body: String) async -> HTTPTestResponse? {
             guard let connection = try? RawConnection(port: port) else { return nil }
             connection.send("POST /api/v1/events HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")

@@ -46,19 +46,8 @@ import Testing
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         try testScenarios.write(toFile: data + "/scenarios.yaml", atomically: true, encoding: .utf8)
         func start(_ port: Int) async throws -> Process {
-            let process = Process()
-            process.executableURL = quiver
-            process.arguments = ["serve", "--port", String(port), "--data-dir", data,
-                                 "--set", "recommend.scenarios_file=\(data)/scenarios.yaml", "--set", "recommend.index_refresh_ms=0"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            for _ in 0..<400 {
-                if (try? RawConnection(port: port)) != nil { return process }
-                try await Task.sleep(for: .milliseconds(25))
-            }
-            Issue.record("quiver did not start on \(port)")
-            return process
+            try await ExecutableTests.serve(quiver, port: port, data: data,
+                                            ["--set", "recommend.scenarios_file=\(data)/scenarios.yaml", "--set", "recommend.index_refresh_ms=0"])
         }
         let port = freeLoopbackPort()
         let first = try await start(port)
