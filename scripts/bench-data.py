@@ -8,7 +8,10 @@ Items belong to 50 categories; users have 1-3 favourite categories; each event p
 a favourite category with probability 0.8 (Zipf-like popularity within it), else from anywhere.
 Deterministic (seed 7). Events carry timestamps over the last 30 days, sent in batches.
 """
-import argparse, http.client, json, random, sys, time, urllib.parse
+import argparse, json, os, random, sys, time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from quiver_client import Client  # noqa: E402
 
 def main():
     p = argparse.ArgumentParser()
@@ -18,13 +21,7 @@ def main():
     p.add_argument("--events-per-user", type=int, default=20)
     p.add_argument("--batch", type=int, default=5_000)
     a = p.parse_args()
-    u = urllib.parse.urlparse(a.url)
-    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
-    def call(method, path, body, ctype="application/json"):
-        conn.request(method, path, body=body, headers={"Content-Type": ctype})
-        r = conn.getresponse(); data = r.read()
-        if r.status != 200: sys.exit(f"{path}: {r.status} {data[:300]!r}")
-        return data
+    call = Client(a.url).call
     rng = random.Random(7)
     categories = [f"cat{c}" for c in range(50)]
     by_category = {c: [] for c in categories}

@@ -9,7 +9,10 @@ timestamps, then for a few users prints what they watched last, their top-5 home
 each item's source, score and top reason, and the answer's explanation; one user then clicks the
 first item (joined feedback) and gets a fresh list.
 """
-import argparse, http.client, json, sys, urllib.parse
+import argparse, json, os, sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from quiver_client import Client, load_movielens  # noqa: E402
 
 def main():
     p = argparse.ArgumentParser()
@@ -17,30 +20,13 @@ def main():
     p.add_argument("--data", required=True)
     p.add_argument("--users", type=int, default=3)
     a = p.parse_args()
-    u = urllib.parse.urlparse(a.url)
-    conn = http.client.HTTPConnection(u.hostname, u.port or 80, timeout=60)
-    def call(method, path, body=None, ctype="application/json"):
-        data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
-        conn.request(method, path, body=data, headers={"Content-Type": ctype} if data is not None else {})
-        r = conn.getresponse(); payload = r.read()
-        if r.status != 200: sys.exit(f"{method} {path} -> {r.status}: {payload[:300]!r}")
-        return json.loads(payload)
-    titles, lines = {}, []
-    with open(f"{a.data}/ml-100k.item", encoding="utf-8", errors="replace") as f:
-        next(f)
-        for line in f:
-            parts = line.rstrip("\n").split("\t")
-            titles[parts[0]] = parts[1]
-            lines.append(json.dumps({"item_id": parts[0], "title": parts[1], "categories": parts[3].split() if len(parts) > 3 else []}))
+    client = Client(a.url)
+    call = client.call
+    items, events = load_movielens(a.data)
+    titles = {item["item_id"]: item["title"] for item in items}
+    lines = [json.dumps(item) for item in items]
     for start in range(0, len(lines), 1000):
         call("POST", "/api/v1/items/import", "\n".join(lines[start:start + 1000]).encode(), "application/x-ndjson")
-    events = []
-    with open(f"{a.data}/ml-100k.inter", encoding="utf-8", errors="replace") as f:
-        next(f)
-        for line in f:
-            user, item, rating, ts = line.split("\t")
-            events.append({"user_id": user, "item_id": item, "type": "rating", "value": float(rating), "timestamp": float(ts)})
-    events.sort(key=lambda e: e["timestamp"])
     for start in range(0, len(events), 2000):
         call("POST", "/api/v1/events", {"events": events[start:start + 2000]})
     last = events[-1]["timestamp"]

@@ -13,55 +13,14 @@ Usage: scripts/quality-api.py --url http://127.0.0.1:8080 --data /tmp/quiver-dat
 The server should be fresh (empty data directory). Prints one JSON object with the results.
 """
 import argparse
-import http.client
 import json
 import math
+import os
 import sys
 import time
-import urllib.parse
 
-
-class Client:
-    def __init__(self, url):
-        parsed = urllib.parse.urlparse(url)
-        self.host, self.port = parsed.hostname, parsed.port or 80
-        self.connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
-
-    def call(self, method, path, body=None, content_type="application/json"):
-        data = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()
-        headers = {"Content-Type": content_type} if data is not None else {}
-        for attempt in range(3):
-            try:
-                self.connection.request(method, path, body=data, headers=headers)
-                response = self.connection.getresponse()
-                payload = response.read()
-                break
-            except (http.client.HTTPException, ConnectionError):
-                self.connection.close()
-                self.connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
-                if attempt == 2:
-                    raise
-        if response.status != 200:
-            raise SystemExit(f"{method} {path} -> {response.status}: {payload[:500]!r}")
-        return json.loads(payload)
-
-
-def load(data_dir):
-    items = []
-    with open(f"{data_dir}/ml-100k.item", encoding="utf-8", errors="replace") as f:
-        next(f)
-        for line in f:
-            parts = line.rstrip("\n").split("\t")
-            genres = parts[3].split() if len(parts) > 3 else []
-            items.append({"item_id": parts[0], "title": parts[1], "categories": genres})
-    events = []
-    with open(f"{data_dir}/ml-100k.inter", encoding="utf-8", errors="replace") as f:
-        next(f)
-        for line in f:
-            user, item, rating, ts = line.split("\t")
-            events.append({"user_id": user, "item_id": item, "type": "rating", "value": float(rating), "timestamp": float(ts)})
-    order = sorted(range(len(events)), key=lambda i: (events[i]["timestamp"], i))
-    return items, [events[i] for i in order]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from quiver_client import Client, load_movielens  # noqa: E402
 
 
 def main():
@@ -75,7 +34,7 @@ def main():
     args = parser.parse_args()
 
     client = Client(args.url)
-    items, events = load(args.data)
+    items, events = load_movielens(args.data)
     started = time.time()
     lines = "\n".join(json.dumps(item) for item in items).encode()
     client.call("POST", "/api/v1/items/import", lines, content_type="application/x-ndjson")
