@@ -38,7 +38,7 @@ extension RecommendationService {
         let requestID = nextRequestID()
         if useCache && !prefetch && configuration.prefetchWindowSeconds > 0 { prefetcher.noteRequest(request, now: wallNow) }
         if useCache, !prefetch, let hit = cache.lookup(key, now: wallNow) {
-            serve(requestID: requestID, userID: userID, scenario: scenario.name, time: time, items: hit.impressionItems,
+            serve(requestID: requestID, userID: userID, scenario: scenario.name, servedAt: wallNow, items: hit.impressionItems,
                   tokens: hit.tokens, dense: hit.dense, summary: hit.summary)
             counters.withLock { $0.requests += 1; $0.cacheHits += 1 }
             var w = JSONWriter(capacity: hit.recommendationsJSON.count + 512)
@@ -97,7 +97,7 @@ extension RecommendationService {
             // Models busy past the deadline: the last answer we gave, marked degraded.
             var summary = stale.summary
             summary.degradation = "models_busy_stale_cache"
-            serve(requestID: requestID, userID: userID, scenario: scenario.name, time: time, items: stale.impressionItems,
+            serve(requestID: requestID, userID: userID, scenario: scenario.name, servedAt: wallNow, items: stale.impressionItems,
                   tokens: stale.tokens, dense: stale.dense, summary: summary)
             counters.withLock { $0.requests += 1; $0.degraded[summary.degradation!, default: 0] += 1 }
             var w = JSONWriter()
@@ -130,7 +130,7 @@ extension RecommendationService {
                         for: key, expiresAt: wallNow + scenario.cacheTTLSeconds)
         }
         if prefetch { return .success([]) }
-        serve(requestID: requestID, userID: userID, scenario: scenario.name, time: time, items: impressionItems,
+        serve(requestID: requestID, userID: userID, scenario: scenario.name, servedAt: wallNow, items: impressionItems,
               tokens: tokens, dense: denseFloats, summary: summary)
         if let observation {
             sessions.record(userID, observation: observation, strategy: query.strategy, requestID: requestID,
@@ -149,11 +149,11 @@ extension RecommendationService {
     }
 
     /// Remembers the impression for feedback joins and logs it.
-    private func serve(requestID: String, userID: String, scenario: String, time: Double, items: [ImpressionItem],
+    private func serve(requestID: String, userID: String, scenario: String, servedAt: Double, items: [ImpressionItem],
                        tokens: [String], dense: [Float], summary: AnswerSummary) {
-        impressions.remember(requestID, ServedImpression(userID: userID, scenario: scenario, timestamp: Date().timeIntervalSince1970,
+        impressions.remember(requestID, ServedImpression(userID: userID, scenario: scenario, timestamp: servedAt,
                                                          items: items, tokens: tokens, dense: dense))
-        features.log.log([ImpressionRecord(requestID: requestID, userID: userID, scenario: scenario, timestamp: Date().timeIntervalSince1970,
+        features.log.log([ImpressionRecord(requestID: requestID, userID: userID, scenario: scenario, timestamp: servedAt,
                                            modelVersion: summary.modelVersion, strategy: summary.strategy,
                                            strategyPropensity: summary.strategyPropensity, arm: summary.arm, items: items, tokens: tokens)])
     }

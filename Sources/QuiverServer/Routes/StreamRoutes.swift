@@ -77,7 +77,7 @@ final class StreamHub: WebSocketHandler, Sendable {
         case "unsubscribe": unsubscribe(object, id: id, socket: socket)
         case "event", "events": events(object, id: id, socket: socket)
         case "feedback": feedback(object, id: id, socket: socket)
-        case "ping": send(["type": "pong", "v": Self.protocolVersion, "id": id as Any], to: socket)
+        case "ping": send(["type": "pong", "v": Self.protocolVersion, "id": id], to: socket)
         default:
             sendError(socket, id: id, code: "unknown_type",
                       message: "type must be subscribe, unsubscribe, event, events, feedback or ping", field: "type")
@@ -132,7 +132,7 @@ final class StreamHub: WebSocketHandler, Sendable {
             let subscription = Subscription(id: "s\(counter.wrappingAdd(1, ordering: .relaxed).newValue)", socket: socket, request: request)
             bySocket.withLock { $0[socket.id, default: []].append(subscription) }
             byUser.withLock { $0[request.userID, default: []].append(subscription) }
-            send(["type": "subscribed", "v": Self.protocolVersion, "id": id as Any, "subscription": subscription.id,
+            send(["type": "subscribed", "v": Self.protocolVersion, "id": id, "subscription": subscription.id,
                   "user_id": request.userID, "scenario": request.scenario ?? "homepage"], to: socket)
             push(first, subscription: subscription, reason: "subscribed")
         }
@@ -153,7 +153,7 @@ final class StreamHub: WebSocketHandler, Sendable {
             return
         }
         byUser.withLock { $0[removed.request.userID]?.removeAll { $0 === removed } }
-        send(["type": "unsubscribed", "v": Self.protocolVersion, "id": id as Any, "subscription": subscriptionID], to: socket)
+        send(["type": "unsubscribed", "v": Self.protocolVersion, "id": id, "subscription": subscriptionID], to: socket)
     }
 
     private func events(_ object: [String: Any], id: String?, socket: WebSocket) {
@@ -198,7 +198,7 @@ final class StreamHub: WebSocketHandler, Sendable {
                 sendError(socket, id: id, code: "event_log_unavailable", message: "events could not be made durable: \(error)", field: nil)
                 return
             }
-            send(["type": "ack", "v": Self.protocolVersion, "id": id as Any, "accepted": events.count], to: socket)
+            send(["type": "ack", "v": Self.protocolVersion, "id": id, "accepted": events.count], to: socket)
             features.ingest(events, receivedAt: now)
         }
     }
@@ -217,8 +217,8 @@ final class StreamHub: WebSocketHandler, Sendable {
         Task {
             switch await service.feedback(request, path: "feedback.") {
             case .accepted(let response):
-                send(["type": "ack", "v": Self.protocolVersion, "id": id as Any, "status": response.status, "joined": response.joined,
-                      "reason": response.reason as Any, "reward": response.reward], to: socket)
+                send(["type": "ack", "v": Self.protocolVersion, "id": id, "status": response.status, "joined": response.joined,
+                      "reason": response.reason, "reward": response.reward], to: socket)
             case .invalid(let fault):
                 sendError(socket, id: id, code: fault.code, message: "\(fault.field) \(fault.message)", field: fault.field)
             case .unavailable(let message):
@@ -256,21 +256,15 @@ final class StreamHub: WebSocketHandler, Sendable {
         subscription.socket.send(text: String(decoding: w.bytes, as: UTF8.self))
     }
 
-    private func send(_ object: [String: Any], to socket: WebSocket) {
-        guard let data = try? JSONSerialization.data(withJSONObject: object.mapValues(Self.unwrap), options: [.sortedKeys]) else { return }
+    /// Sends a control message; nil values are sent as JSON null.
+    private func send(_ object: [String: Any?], to socket: WebSocket) {
+        let values = object.mapValues { $0 ?? NSNull() }
+        guard let data = try? JSONSerialization.data(withJSONObject: values, options: [.sortedKeys]) else { return }
         socket.send(text: String(decoding: data, as: UTF8.self))
     }
 
-    private static func unwrap(_ value: Any) -> Any {
-        let mirror = Mirror(reflecting: value)
-        if mirror.displayStyle == .optional {
-            return mirror.children.first?.value ?? NSNull()
-        }
-        return value
-    }
-
     private func sendError(_ socket: WebSocket, id: String?, code: String, message: String, field: String?) {
-        send(["type": "error", "v": Self.protocolVersion, "id": id as Any, "code": code, "message": message,
-              "field": field as Any], to: socket)
+        send(["type": "error", "v": Self.protocolVersion, "id": id, "code": code, "message": message,
+              "field": field], to: socket)
     }
 }
