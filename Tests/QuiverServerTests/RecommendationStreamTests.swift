@@ -31,9 +31,17 @@ with connect("ws://" + base + "/api/v1/personalization/stream") as ws:
     out["first_items"] = [r["item_id"] for r in first["data"]["recommendations"]]
     t0 = time.time()
     ws.send(json.dumps({"type": "event", "id": "e1", "event": {"user_id": "u1", "item_id": "i5", "type": "click"}}))
-    ack, _ = until(ws, lambda m: m["type"] == "ack")
+    # The push follows the commit, so it may come before or after the ack.
+    got = {}
+    def ack_or_push(m):
+        if m["type"] == "ack":
+            got["ack"] = m
+        elif m["type"] == "recommendations" and "i7" in [r["item_id"] for r in m["data"]["recommendations"]]:
+            got["push"] = m
+        return "ack" in got and "push" in got
+    until(ws, ack_or_push)
+    ack, push = got["ack"], got["push"]
     out["ack"] = [ack["id"], ack["accepted"]]
-    push, _ = until(ws, lambda m: m["type"] == "recommendations" and "i7" in [r["item_id"] for r in m["data"]["recommendations"]])
     out["push_ms"] = (time.time() - t0) * 1000
     out["push_reason"] = push["reason"]
     out["push_items"] = [r["item_id"] for r in push["data"]["recommendations"]]

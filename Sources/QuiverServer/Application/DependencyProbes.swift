@@ -1,5 +1,6 @@
-// DependencyProbes: readiness checks of every configured dependency (the embedded SQLite store,
-// Redis, PostgreSQL). Each check runs on the blocking I/O pool, reuses a cached connection and
+// DependencyProbes: readiness checks of every configured dependency (the embedded SQLite store
+// when it is the system of record, Redis, PostgreSQL, and the online store: Redis or a Redis
+// Cluster, through the same client the server uses). Each check runs on the blocking I/O pool, reuses a cached connection and
 // reconnects when it broke, so /ready never blocks an event loop and never leaks connections.
 import Foundation
 import QuiverStore
@@ -31,9 +32,13 @@ final class DependencyProbes: Sendable {
     private let redisConnection = Mutex<RedisConnection?>(nil)
     private let postgresConnection = Mutex<PostgresConnection?>(nil)
     private let sqlite = Mutex<SQLiteDatabase?>(nil)
+    private let embedded: Bool
+    private let online: RedisOnlineStore?
 
-    init(configuration: QuiverConfiguration, pool: BlockingIOPool) throws(ConfigurationError) {
+    init(configuration: QuiverConfiguration, pool: BlockingIOPool, online: RedisOnlineStore? = nil) throws(ConfigurationError) {
         self.pool = pool
+        self.online = online
+        embedded = configuration.storageBackend == "embedded"
         dataDirectory = configuration.dataDirectory
         timeoutMs = configuration.probeTimeoutMs
         if let url = configuration.redisURL {
@@ -54,14 +59,22 @@ final class DependencyProbes: Sendable {
 
     /// Checks every dependency concurrently.
     func checkAll() async -> [DependencyCheck] {
-        async let embedded = checkEmbeddedStore()
+        async let embeddedCheck = checkEmbeddedStore()
         async let redisCheck = checkRedis()
         async let postgresCheck = checkPostgres()
-        return [await embedded, await redisCheck, await postgresCheck].compactMap { $0 }
+        async let onlineCheck = checkOnlineStore()
+        return [await embeddedCheck, await redisCheck, await postgresCheck, await onlineCheck].compactMap { $0 }
     }
 
-    private func checkEmbeddedStore() async -> DependencyCheck {
-        await check(name: "embedded_store", kind: "sqlite", target: embeddedDatabasePath) { [self] in
+    private func checkOnlineStore() async -> DependencyCheck? {
+        guard let online else { return nil }
+        return await check(name: "online_store", kind: online.target.hasPrefix("redis-cluster") ? "redis_cluster" : "redis",
+                           target: online.target) { try online.ping() }
+    }
+
+    private func checkEmbeddedStore() async -> DependencyCheck? {
+        guard embedded else { return nil }
+        return await check(name: "embedded_store", kind: "sqlite", target: embeddedDatabasePath) { [self] in
             try sqlite.withLock { db in
                 if db == nil {
                     try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)

@@ -23,9 +23,11 @@ public final class QuiverApplication: Sendable {
         logger.logLevel = configuration.logLevel
         self.logger = logger
         pool = BlockingIOPool(threads: configuration.ioThreads)
-        let probes = try DependencyProbes(configuration: configuration, pool: pool)
-        features = try FeatureService(configuration: configuration, logger: logger)
-        recommendations = try RecommendationService(configuration: configuration, features: features, logger: logger)
+        let stores = try StoreBackends.open(configuration)
+        let probes = try DependencyProbes(configuration: configuration, pool: pool, online: stores.online)
+        features = try FeatureService(configuration: configuration, store: stores.events, logger: logger)
+        recommendations = try RecommendationService(configuration: configuration, features: features, snapshots: stores.snapshots,
+                                                    pool: pool, onlineStore: stores.online, logger: logger)
         let router = Self.router(configuration: configuration, probes: probes, features: features, recommendations: recommendations)
         server = try HTTPServer(configuration: configuration.http, router: router, logger: logger)
     }

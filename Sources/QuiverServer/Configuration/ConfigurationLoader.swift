@@ -39,6 +39,7 @@ public enum ConfigurationLoader {
             try apply(String(override[..<eq]).trimmed, String(override[override.index(after: eq)...]),
                       source: "--set", to: &configuration)
         }
+        try configuration.validateBackends()
         return configuration
     }
 

@@ -48,6 +48,12 @@ public enum ConfigurationSettings {
         integer("server.gzip.level", "zlib level, 1 (fast) to 9 (small)", \.http.gzipLevel, 1...9),
         boolean("server.benchmark_endpoints", "serve GET /hello and POST /echo for benchmarks", \.benchmarkEndpoints),
         string("storage.data_dir", "directory of the embedded store", \.dataDirectory, nonEmpty: true),
+        choice("storage.backend", "system of record: embedded (SQLite in storage.data_dir) or postgres (postgres.url)",
+               \.storageBackend, ["embedded", "postgres"]),
+        choice("online_store.backend", "shared online store and L2 cache: memory (none), redis (redis.url) or redis_cluster (redis.cluster_url)",
+               \.onlineStore, ["memory", "redis", "redis_cluster"]),
+        integer("online_store.timeout_ms", "an online store call gives up after this (the request goes on without it)",
+                \.onlineStoreTimeoutMs, 1...60_000),
         string("features.definitions_file", "YAML/JSON feature definitions; empty = built-in standard set",
                \.featureDefinitionsFile, nonEmpty: false),
         integer("features.max_resident_users", "users whose feature state stays in memory", \.maxResidentUsers, 1...100_000_000),
@@ -73,6 +79,7 @@ public enum ConfigurationSettings {
                \.prefetchWindowSeconds, 0...86_400),
         integer("recommend.seed", "seed of exploration and strategy draws", \.servingSeed, 0...Int.max),
         optionalString("redis.url", "redis://host:port/db of the online store; empty = none", \.redisURL),
+        optionalString("redis.cluster_url", "redis://host:port,host:port,... seeds of a Redis Cluster; empty = none", \.redisClusterURL),
         optionalString("postgres.url", "postgresql:// URI of the system of record; empty = none", \.postgresURL),
         integer("io.threads", "threads for blocking calls (hiredis, libpq, SQLite)", \.ioThreads, 1...1024),
         integer("readiness.probe_timeout_ms", "a dependency check gives up after this", \.probeTimeoutMs, 1...60_000),
@@ -133,6 +140,17 @@ public enum ConfigurationSettings {
         ConfigurationSetting(key: key, summary: summary, read: { $0[keyPath: path] }, write: { c, text throws(ConfigurationError) in
             if nonEmpty && text.trimmed.isEmpty { throw ConfigurationError("\(key) must not be empty") }
             c[keyPath: path] = text.trimmed
+        })
+    }
+
+    static func choice(_ key: String, _ summary: String, _ path: any WritableKeyPath<QuiverConfiguration, String> & Sendable,
+                       _ choices: [String]) -> ConfigurationSetting {
+        ConfigurationSetting(key: key, summary: summary, read: { $0[keyPath: path] }, write: { c, text throws(ConfigurationError) in
+            let value = text.trimmed.lowercased()
+            guard choices.contains(value) else {
+                throw ConfigurationError("\(key) must be one of \(choices.joined(separator: ", ")); got '\(text)'")
+            }
+            c[keyPath: path] = value
         })
     }
 

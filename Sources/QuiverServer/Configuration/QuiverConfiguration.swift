@@ -14,6 +14,16 @@ public struct QuiverConfiguration: Sendable, Equatable {
     public var redisURL: String?
     /// PostgreSQL (system of record), as a libpq URI or key=value string; nil when not configured.
     public var postgresURL: String?
+    /// The system of record: `embedded` (SQLite in `dataDirectory`, one process) or `postgres`
+    /// (`postgresURL`, shared by several processes).
+    public var storageBackend = "embedded"
+    /// The shared online store and second-level result cache: `memory` (none: the in-process L1
+    /// only), `redis` (`redisURL`) or `redis_cluster` (`redisClusterURL`).
+    public var onlineStore = "memory"
+    /// Redis Cluster seeds, as `redis://host:port,host:port,...`; nil when not configured.
+    public var redisClusterURL: String?
+    /// A call to the online store gives up after this long (the request then goes on without it).
+    public var onlineStoreTimeoutMs = 200
     /// Threads that carry blocking calls (hiredis, libpq, SQLite) off the event loops.
     public var ioThreads = 8
     /// A readiness probe of one dependency gives up after this long.
@@ -59,6 +69,21 @@ public struct QuiverConfiguration: Sendable, Equatable {
     public var servingSeed = 42
 
     public init() {}
+}
+
+extension QuiverConfiguration {
+    /// Checks the settings that depend on each other (a backend needs its URL).
+    public func validateBackends() throws(ConfigurationError) {
+        if storageBackend == "postgres" && postgresURL == nil {
+            throw ConfigurationError("storage.backend is postgres but postgres.url is empty")
+        }
+        if onlineStore == "redis" && redisURL == nil {
+            throw ConfigurationError("online_store.backend is redis but redis.url is empty")
+        }
+        if onlineStore == "redis_cluster" && redisClusterURL == nil {
+            throw ConfigurationError("online_store.backend is redis_cluster but redis.cluster_url is empty")
+        }
+    }
 }
 
 /// A configuration that cannot be used, naming the key and the source at fault.

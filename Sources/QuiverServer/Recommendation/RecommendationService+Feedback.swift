@@ -1,7 +1,8 @@
 // RecommendationService+Feedback: a reward joined to what was shown. The feedback is joined by
 // request id and item to the remembered impression (propensity, context); a duplicate of a joined
 // (request, item, type) is acknowledged without effect; feedback for an unknown or expired request
-// is kept as an event and reported unjoined. The event (when the type is an event type) and the
+// is kept as an event and reported unjoined. An impression served by another process sharing the
+// store is found in the store's impression log. The event (when the type is an event type) and the
 // feedback record are made durable together; the commit observer teaches the models.
 import Foundation
 import QuiverCore
@@ -54,7 +55,7 @@ extension RecommendationService {
         var served: ServedImpression?
         let dedupeKey = "\(request.itemID)|\(type)"
         if let requestID = request.requestID {
-            if let impression = impressions.lookup(requestID, now: wallNow) {
+            if let impression = await impression(requestID, now: wallNow) {
                 if impression.userID != request.userID {
                     reason = "user_mismatch"
                 } else if let item = impression.items.first(where: { $0.itemID == request.itemID }) {
@@ -99,7 +100,6 @@ extension RecommendationService {
             if joined, let id = request.requestID { impressions.unmarkFeedback(id, key: dedupeKey) }
             return .unavailable("feedback could not be made durable: \(error)")
         }
-        if events.isEmpty { usersChanged([request.userID]) } else { features.ingest(events, receivedAt: wallNow) }
         if joined, let id = request.requestID { sessions.credit(request.userID, requestID: id, reward: reward) }
         counters.withLock { counters in
             counters.feedback += 1
@@ -107,5 +107,18 @@ extension RecommendationService {
         }
         return .accepted(FeedbackResponse(status: "accepted", joined: joined, reason: reason, reward: reward,
                                           request_id: request.requestID, propensity: impressionItem?.propensity))
+    }
+
+    /// The impression of `requestID`: remembered here, or logged by another process sharing the
+    /// store (then remembered here too, so duplicates of its feedback are recognised).
+    func impression(_ requestID: String, now: Double) async -> ServedImpression? {
+        if let served = impressions.lookup(requestID, now: now) { return served }
+        let log = features.log
+        guard let stored = try? await pool.run({ try log.impression(requestID: requestID) }),
+              now - stored.timestamp <= configuration.impressionTTLSeconds else { return nil }
+        impressions.remember(requestID, ServedImpression(
+            userID: stored.userID, scenario: stored.scenario, timestamp: stored.timestamp,
+            items: stored.items, tokens: stored.tokens, dense: []))
+        return impressions.lookup(requestID, now: now)
     }
 }

@@ -67,9 +67,7 @@ extension RecommendationService {
         } catch {
             return .failure(RequestFault(field: "", message: "the profile could not be stored: \(error)", code: "store_unavailable"))
         }
-        let stored = profile
-        profiles.withLock { $0[userID] = stored }
-        usersChanged([userID])
+        // The commit observer has put the profile in place and told the user's listeners.
         return .success(self.profile(of: userID))
     }
 }

@@ -11,12 +11,62 @@ extension RecommendationService {
     static let maxIdentifierBytes = 256
     static let maxFilterItems = 1_000
 
-    /// Renders the response object for one request, or the fault that names the bad field.
+    /// A validated request with its cache key and request id.
+    struct PreparedRequest: Sendable {
+        let request: RecommendationRequest
+        let started: ContinuousClock.Instant
+        let wallNow: Double
+        let scenarioSet: ScenarioSet
+        let scenario: Scenario
+        let useCache: Bool
+        let key: ResultCacheKey
+        let requestID: String
+    }
+
+    /// Renders the response object for one request, or the fault that names the bad field. Uses
+    /// the in-process cache only: this runs on an event loop and never waits.
     /// - Parameter prefetch: a background recomputation for the cache: no impression, no session
     ///   step, not counted as a request.
     func recommend(_ request: RecommendationRequest, path: String = "", wallNow: Double = Date().timeIntervalSince1970,
                    prefetch: Bool = false) -> Result<[UInt8], RequestFault>
     {
+        let prepared: PreparedRequest
+        switch prepare(request, path: path, wallNow: wallNow, prefetch: prefetch) {
+        case .failure(let fault): return .failure(fault)
+        case .success(let p): prepared = p
+        }
+        if prepared.useCache, !prefetch, let hit = cache.lookup(prepared.key, now: wallNow) {
+            return .success(answer(prepared, from: hit, degradation: nil))
+        }
+        return .success(compute(prepared, prefetch: prefetch))
+    }
+
+    /// The same, with the shared second-level cache between the in-process cache and the models:
+    /// an in-process miss costs one round trip to the online store (bounded by its timeout; a
+    /// store that is down is skipped). Runs as a task, off the event loops.
+    func recommendShared(_ request: RecommendationRequest, path: String = "") async -> Result<[UInt8], RequestFault> {
+        guard let shared = sharedCache else { return recommend(request, path: path) }
+        let wallNow = Date().timeIntervalSince1970
+        let prepared: PreparedRequest
+        switch prepare(request, path: path, wallNow: wallNow, prefetch: false) {
+        case .failure(let fault): return .failure(fault)
+        case .success(let p): prepared = p
+        }
+        guard prepared.useCache else { return .success(compute(prepared, prefetch: false)) }
+        if let hit = cache.lookup(prepared.key, now: wallNow) { return .success(answer(prepared, from: hit, degradation: nil)) }
+        let key = prepared.key
+        let found: (answer: CachedAnswer, remainingMs: Int)? = (try? await pool.run({ shared.lookup(key) })) ?? nil
+        if let (hit, remainingMs) = found {
+            cache.store(hit, for: key, expiresAt: wallNow + Double(remainingMs) / 1000)
+            counters.withLock { $0.sharedCacheHits += 1 }
+            return .success(answer(prepared, from: hit, degradation: nil))
+        }
+        counters.withLock { $0.sharedCacheMisses += 1 }
+        return .success(compute(prepared, prefetch: false))
+    }
+
+    /// Validates the request and builds its cache key.
+    func prepare(_ request: RecommendationRequest, path: String, wallNow: Double, prefetch: Bool) -> Result<PreparedRequest, RequestFault> {
         let started = ContinuousClock.now
         let scenarioSet = scenarios.withLock { $0.current }
         let name = request.scenario ?? "homepage"
@@ -26,26 +76,46 @@ extension RecommendationService {
                                          code: "unknown_scenario"))
         }
         if let fault = validate(request, scenario: scenario, path: path) { return .failure(fault) }
-        let userID = request.userID
         let count = request.count ?? scenario.defaultCount
+        let context = request.context ?? RequestContext()
+        let useCache = (request.useCache ?? true) && scenario.cacheTTLSeconds > 0
+        let key = ResultCacheKey(userID: request.userID, scenario: scenario.name, count: count, contextBucket: context.bucket,
+                                 filters: request.filters?.cacheKey ?? "", userVersion: versions.version(of: request.userID),
+                                 configVersion: scenarioSet.version)
+        if useCache && !prefetch && configuration.prefetchWindowSeconds > 0 { prefetcher.noteRequest(request, now: wallNow) }
+        return .success(PreparedRequest(request: request, started: started, wallNow: wallNow, scenarioSet: scenarioSet,
+                                        scenario: scenario, useCache: useCache, key: key, requestID: nextRequestID()))
+    }
+
+    /// Serves a cached answer under the prepared request's new id (remembered and logged for
+    /// feedback like a computed one).
+    func answer(_ prepared: PreparedRequest, from hit: CachedAnswer, degradation: String?) -> [UInt8] {
+        var summary = hit.summary
+        if let degradation { summary.degradation = degradation }
+        serve(requestID: prepared.requestID, userID: prepared.request.userID, scenario: prepared.scenario.name,
+              servedAt: prepared.wallNow, items: hit.impressionItems, tokens: hit.tokens, dense: hit.dense, summary: summary)
+        counters.withLock { counters in
+            counters.requests += 1
+            if let degradation { counters.degraded[degradation, default: 0] += 1 } else { counters.cacheHits += 1 }
+        }
+        var w = JSONWriter(capacity: hit.recommendationsJSON.count + 512)
+        RecommendationRendering.response(requestID: prepared.requestID, userID: prepared.request.userID,
+                                         itemsJSON: hit.recommendationsJSON, summary: summary,
+                                         latencyMs: milliseconds(since: prepared.started), cached: true, into: &w)
+        return w.bytes
+    }
+
+    /// Computes the answer with the models (within the scenario's deadline), caches it in both
+    /// levels, and renders it; for a prefetch, only caches it.
+    func compute(_ prepared: PreparedRequest, prefetch: Bool) -> [UInt8] {
+        let request = prepared.request
+        let (started, wallNow, scenarioSet, scenario, useCache, key, requestID) =
+            (prepared.started, prepared.wallNow, prepared.scenarioSet, prepared.scenario, prepared.useCache, prepared.key, prepared.requestID)
+        let userID = request.userID
+        let count = key.count
         let time = request.timestamp ?? wallNow
         let context = request.context ?? RequestContext()
         let filters = request.filters
-        let useCache = (request.useCache ?? true) && scenario.cacheTTLSeconds > 0
-        let key = ResultCacheKey(userID: userID, scenario: scenario.name, count: count, contextBucket: context.bucket,
-                                 filters: filters?.cacheKey ?? "", userVersion: versions.version(of: userID),
-                                 configVersion: scenarioSet.version)
-        let requestID = nextRequestID()
-        if useCache && !prefetch && configuration.prefetchWindowSeconds > 0 { prefetcher.noteRequest(request, now: wallNow) }
-        if useCache, !prefetch, let hit = cache.lookup(key, now: wallNow) {
-            serve(requestID: requestID, userID: userID, scenario: scenario.name, servedAt: wallNow, items: hit.impressionItems,
-                  tokens: hit.tokens, dense: hit.dense, summary: hit.summary)
-            counters.withLock { $0.requests += 1; $0.cacheHits += 1 }
-            var w = JSONWriter(capacity: hit.recommendationsJSON.count + 512)
-            RecommendationRendering.response(requestID: requestID, userID: userID, itemsJSON: hit.recommendationsJSON,
-                                             summary: hit.summary, latencyMs: milliseconds(since: started), cached: true, into: &w)
-            return .success(w.bytes)
-        }
 
         // Features, preferences and the session's strategy.
         let engine = features.engine
@@ -95,15 +165,7 @@ extension RecommendationService {
             (list, learned) = outcome
         } else if let stale = cache.stale(key) {
             // Models busy past the deadline: the last answer we gave, marked degraded.
-            var summary = stale.summary
-            summary.degradation = "models_busy_stale_cache"
-            serve(requestID: requestID, userID: userID, scenario: scenario.name, servedAt: wallNow, items: stale.impressionItems,
-                  tokens: stale.tokens, dense: stale.dense, summary: summary)
-            counters.withLock { $0.requests += 1; $0.degraded[summary.degradation!, default: 0] += 1 }
-            var w = JSONWriter()
-            RecommendationRendering.response(requestID: requestID, userID: userID, itemsJSON: stale.recommendationsJSON,
-                                             summary: summary, latencyMs: milliseconds(since: started), cached: true, into: &w)
-            return .success(w.bytes)
+            return answer(prepared, from: stale, degradation: "models_busy_stale_cache")
         } else {
             let popular = candidateIndex.popularItemIDs
             list = fallbackList(popular.isEmpty ? scenario.staticItems : popular,
@@ -125,11 +187,12 @@ extension RecommendationService {
         }
         let denseFloats = dense.map(Float.init)
         if useCache, list.degradation == nil {
-            cache.store(CachedAnswer(recommendationsJSON: itemsJSON, summary: summary, impressionItems: impressionItems,
-                                     tokens: tokens, dense: denseFloats),
-                        for: key, expiresAt: wallNow + scenario.cacheTTLSeconds)
+            let answer = CachedAnswer(recommendationsJSON: itemsJSON, summary: summary, impressionItems: impressionItems,
+                                      tokens: tokens, dense: denseFloats)
+            cache.store(answer, for: key, expiresAt: wallNow + scenario.cacheTTLSeconds)
+            sharedCache?.store(answer, for: key, ttl: scenario.cacheTTLSeconds)
         }
-        if prefetch { return .success([]) }
+        if prefetch { return [] }
         serve(requestID: requestID, userID: userID, scenario: scenario.name, servedAt: wallNow, items: impressionItems,
               tokens: tokens, dense: denseFloats, summary: summary)
         if let observation {
@@ -145,7 +208,7 @@ extension RecommendationService {
         var w = JSONWriter(capacity: itemsJSON.count + 512)
         RecommendationRendering.response(requestID: requestID, userID: userID, itemsJSON: itemsJSON, summary: summary,
                                          latencyMs: milliseconds(since: started), cached: false, into: &w)
-        return .success(w.bytes)
+        return w.bytes
     }
 
     /// Remembers the impression for feedback joins and logs it.

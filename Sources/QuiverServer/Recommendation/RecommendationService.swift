@@ -25,6 +25,9 @@ struct ServingCounters: Sendable {
     var requests = 0
     var computed = 0
     var cacheHits = 0
+    /// In-process misses answered by the shared (Redis) cache, and those it could not answer.
+    var sharedCacheHits = 0
+    var sharedCacheMisses = 0
     var degraded: [String: Int] = [:]
     /// How often the session agent chose each strategy.
     var strategies: [String: Int] = [:]
@@ -48,6 +51,8 @@ final class RecommendationService: Sendable {
     private let rebuilding = Atomic<Bool>(false)
     let scenarios: Mutex<(current: ScenarioSet, previous: ScenarioSet?)>
     let cache: ResultCache
+    /// The second-level cache on the online store (nil: `online_store.backend` is memory).
+    let sharedCache: SharedResultCache?
     let impressions: ImpressionIndex
     let sessions: SessionTracker
     let agent: Mutex<SessionStrategyAgent>
@@ -55,7 +60,8 @@ final class RecommendationService: Sendable {
     let versions = UserVersions()
     let interactionTypes: Set<EventType>
     let counters = Mutex(ServingCounters())
-    let snapshots: SnapshotDirectory
+    let snapshots: any SnapshotStore
+    let pool: BlockingIOPool
     let prefetcher: Prefetcher
     private let listeners = Mutex<[@Sendable (Set<String>) -> Void]>([])
     private let requestPrefix: String
@@ -64,8 +70,12 @@ final class RecommendationService: Sendable {
     private let snapshotStopped = DispatchSemaphore(value: 0)
     private let snapshotRunning = Atomic<Bool>(false)
 
-    init(configuration: QuiverConfiguration, features: FeatureService, logger: Logger) throws {
+    init(configuration: QuiverConfiguration, features: FeatureService, snapshots: any SnapshotStore, pool: BlockingIOPool,
+         onlineStore: RedisOnlineStore? = nil, logger: Logger) throws {
         self.configuration = configuration
+        sharedCache = onlineStore.map { SharedResultCache(store: $0, timeoutMs: configuration.onlineStoreTimeoutMs) }
+        self.snapshots = snapshots
+        self.pool = pool
         self.features = features
         self.logger = logger
         let scenarioSet = try Self.scenarios(from: configuration.scenariosFile)
@@ -83,8 +93,12 @@ final class RecommendationService: Sendable {
         let start = ContinuousClock.now
         let log = features.log
         var restored = ServingState(models: RecommendationModels())
-        snapshots = try SnapshotDirectory(path: configuration.dataDirectory + "/snapshots")
-        if let snapshot = snapshots.latest() {
+        let latestSnapshot: StoredSnapshot?
+        do { latestSnapshot = try snapshots.latest() } catch {
+            logger.error("model snapshots unreadable, rebuilding from the log", metadata: ["error": "\(error)"])
+            latestSnapshot = nil
+        }
+        if let snapshot = latestSnapshot {
             do {
                 restored.models = try RecommendationModels(snapshot: snapshot.bytes)
                 restored.eventSeq = snapshot.eventSeq
@@ -103,8 +117,10 @@ final class RecommendationService: Sendable {
         let snapshotSeq = restored.eventSeq
         let interactionTypes = interactionTypes
         var replayedIntoModels = 0
+        let versions = versions
         let eventCount = try log.replayEvents(after: 0) { seq, event in
             engine.ingest(event, receivedAt: event.time)
+            versions.noteEvent(event.userID, seq: seq)
             guard let itemID = event.itemID else { return }
             restored.catalog.noteItem(itemID)
             if seq > snapshotSeq {
@@ -115,9 +131,14 @@ final class RecommendationService: Sendable {
                 replayedIntoModels += 1
             }
         }
-        let feedbackCount = try log.replayFeedback(after: restored.feedbackSeq) { seq, record in
+        let snapshotFeedbackSeq = restored.feedbackSeq
+        var feedbackCount = 0
+        try log.replayFeedback(after: 0) { seq, record in
+            versions.noteFeedback(record.userID, seq: seq)
+            guard seq > snapshotFeedbackSeq else { return }
             Self.learn(record, into: &restored)
             restored.feedbackSeq = seq
+            feedbackCount += 1
         }
         let (lastEvent, lastFeedback) = try log.positions()
         restored.eventSeq = max(restored.eventSeq, lastEvent)
@@ -131,7 +152,10 @@ final class RecommendationService: Sendable {
                 items: impression.items, tokens: impression.tokens, dense: []))
             impressionCount += 1
         }
-        for profile in try log.profiles() { profiles.withLock { $0[profile.userID] = profile } }
+        for profile in try log.profiles() {
+            profiles.withLock { $0[profile.userID] = profile }
+            versions.noteProfile(profile.userID, updatedAt: profile.updatedAt)
+        }
         logger.info("state restored", metadata: [
             "items": "\(itemCount)", "events": "\(eventCount)", "events_into_models": "\(replayedIntoModels)",
             "feedback_into_models": "\(feedbackCount)", "impressions": "\(impressionCount)",
@@ -139,8 +163,6 @@ final class RecommendationService: Sendable {
             "scenarios": "\(scenarioSet.version)", "features": "\(engine.activeVersion)"])
 
         log.observeCommits { [weak self] batch in self?.apply(batch) }
-        features.onItemsStored { [weak self] items in self?.itemsStored(items) }
-        features.onUsersIngested { [weak self] users in self?.usersChanged(users) }
         log.start()
         startSnapshots()
     }
@@ -179,10 +201,16 @@ final class RecommendationService: Sendable {
 
     // MARK: Learning
 
-    /// Applies one committed batch (on the log's writer thread, in log order).
+    /// Applies one committed batch, in log order, on the store's thread (this process's writes
+    /// and, on a shared store, what other processes committed): the feature engine, the models,
+    /// the catalog and the profiles follow the log; then the users it touched are told.
     private func apply(_ batch: CommittedBatch) {
         let interactionTypes = interactionTypes
+        let engine = features.engine
+        for item in batch.items { engine.upsertItem(item) }
+        for (_, event) in batch.events { engine.ingest(event, receivedAt: event.time) }
         state.write { state in
+            for item in batch.items { state.catalog.upsert(item) }
             for (seq, event) in batch.events {
                 if let itemID = event.itemID {
                     state.catalog.noteItem(itemID)
@@ -197,12 +225,14 @@ final class RecommendationService: Sendable {
                 state.feedbackSeq = seq
             }
         }
+        if !batch.profiles.isEmpty {
+            profiles.withLock { profiles in for profile in batch.profiles { profiles[profile.userID] = profile } }
+        }
         var users = Set<String>()
-        for (_, event) in batch.events { users.insert(event.userID) }
-        for (_, record) in batch.feedback { users.insert(record.userID) }
-        // Cached answers of these users are stale now; the stream is told once their features
-        // are in the engine too (`usersChanged`, called by the ingesting request).
-        for user in users { versions.bump(user) }
+        for (seq, event) in batch.events { users.insert(event.userID); versions.noteEvent(event.userID, seq: seq) }
+        for (seq, record) in batch.feedback { users.insert(record.userID); versions.noteFeedback(record.userID, seq: seq) }
+        for profile in batch.profiles { users.insert(profile.userID); versions.noteProfile(profile.userID, updatedAt: profile.updatedAt) }
+        usersChanged(users)
     }
 
     /// FTRL learns joined feedback with the context it was shown in.
@@ -214,14 +244,10 @@ final class RecommendationService: Sendable {
             candidate: candidate, reward: min(1, max(0, record.reward)), propensity: record.propensity))
     }
 
-    /// Catalog items stored durably: the serving catalog follows.
-    func itemsStored(_ items: [CatalogItem]) {
-        state.write { state in for item in items { state.catalog.upsert(item) } }
-    }
-
-    /// Users whose state changed after their events reached the feature engine.
+    /// Users whose state changed: their cached answers die, listeners (the stream) are told, and
+    /// the recently active ones are recomputed in the background.
     func usersChanged(_ users: Set<String>) {
-        for user in users { versions.bump(user) }
+        guard !users.isEmpty else { return }
         notify(users)
         if configuration.prefetchWindowSeconds > 0 {
             prefetcher.usersChanged(users, now: Date().timeIntervalSince1970) { [weak self] request in
@@ -312,7 +338,7 @@ final class RecommendationService: Sendable {
                                       createdAt: Date().timeIntervalSince1970, bytes: copy.models.snapshot())
         do {
             // Serialising, compressing and fsyncing happen here, not on the log's writer thread.
-            try snapshots.store(snapshot)
+            try await pool.run { try self.snapshots.save(snapshot) }
             try await features.log.prune(impressionsBefore: snapshot.createdAt - configuration.impressionTTLSeconds)
         } catch {
             logger.error("model snapshot failed", metadata: ["error": "\(error)"])

@@ -140,12 +140,29 @@ final class ImpressionIndex: Sendable {
     var count: Int { shards.reduce(0) { total, shard in total + shard.withLock { $0.count } } }
 }
 
-/// Per-user state versions: bumped by every event, feedback or profile change of the user.
+/// Per-user state versions, derived from the log: the sequence numbers of the user's last event
+/// and last feedback and the time of their last profile change. Every process applying the same
+/// log computes the same version, so result-cache keys agree across processes (the shared L2
+/// cache relies on it), and any change of the user moves the version.
 final class UserVersions: Sendable {
-    private let shards: [LockedShard<[String: UInt64]>] = (0..<16).map { _ in LockedShard([:]) }
-    private func shard(_ userID: String) -> LockedShard<[String: UInt64]> {
+    struct Marks: Sendable {
+        var event = 0
+        var feedback = 0
+        var profile = 0.0
+    }
+    private let shards: [LockedShard<[String: Marks]>] = (0..<16).map { _ in LockedShard([:]) }
+    private func shard(_ userID: String) -> LockedShard<[String: Marks]> {
         shards[Int(UInt(bitPattern: userID.hashValue) % UInt(shards.count))]
     }
-    func version(of userID: String) -> UInt64 { shard(userID).withLock { $0[userID] ?? 0 } }
-    func bump(_ userID: String) { shard(userID).withLock { $0[userID, default: 0] &+= 1 } }
+
+    func version(of userID: String) -> UInt64 {
+        guard let marks = shard(userID).withLock({ $0[userID] }) else { return 0 }
+        var h = UInt64(truncatingIfNeeded: marks.event) &* 0x9E37_79B9_7F4A_7C15
+            ^ UInt64(truncatingIfNeeded: marks.feedback) &* 0xC2B2_AE3D_27D4_EB4F ^ marks.profile.bitPattern
+        return SeededRandom.splitMix64(&h)
+    }
+
+    func noteEvent(_ userID: String, seq: Int) { shard(userID).withLock { $0[userID, default: Marks()].event = seq } }
+    func noteFeedback(_ userID: String, seq: Int) { shard(userID).withLock { $0[userID, default: Marks()].feedback = seq } }
+    func noteProfile(_ userID: String, updatedAt: Double) { shard(userID).withLock { $0[userID, default: Marks()].profile = updatedAt } }
 }

@@ -1,6 +1,7 @@
 // EventRoutes: `POST /api/v1/events`. Each event is decoded and validated on its own, so one bad
 // event is reported by index and field while the good ones are kept; the good ones are made
-// durable (group commit) before the answer, then applied to the feature engine.
+// durable (group commit) before the answer; the store's commit observer applies them to the
+// feature engine and the models before the writer is acknowledged.
 //   200 {"accepted": n, "rejected": m, "errors": [{"index": 3, "field": "events[3].user_id", "message": "..."}]}
 //   400 when no event is acceptable (the standard error shape, with the same "errors" list).
 import Foundation
@@ -80,7 +81,6 @@ enum EventRoutes {
                 return .error(.serviceUnavailable, code: "event_log_unavailable",
                               message: "events could not be made durable: \(error)")
             }
-            service.ingest(accepted, receivedAt: now)
             return JSONBody.response(EventBatchResult(accepted: accepted.count, rejected: errors.count, errors: errors))
         }))
     }

@@ -78,7 +78,6 @@ enum FeatureRoutes {
             do { try await service.log.store([item]) } catch {
                 return .error(.serviceUnavailable, code: "event_log_unavailable", message: "the item could not be stored: \(error)")
             }
-            service.itemsStored([item])
             return JSONBody.response(item)
         }))
 
@@ -112,7 +111,6 @@ enum FeatureRoutes {
             do { try await service.log.store(items) } catch {
                 return .error(.serviceUnavailable, code: "event_log_unavailable", message: "the items could not be stored: \(error)")
             }
-            service.itemsStored(items)
             return JSONBody.response(ImportResult(imported: items.count))
         }))
     }

@@ -234,6 +234,18 @@ enum ModelRoutes {
             let per_scenario: [String: ScenarioCache]
         }
         struct ScenarioCache: Encodable { let hits: Int; let misses: Int; let hit_rate: Double }
+        /// The shared (Redis) second-level cache: hits and misses after in-process misses, and
+        /// the online store's round trips (each pipeline is one), failures and skipped calls.
+        struct SharedCache: Encodable {
+            let target: String
+            let hits: Int
+            let misses: Int
+            let round_trips: Int
+            let commands: Int
+            let failures: Int
+            let skipped_while_down: Int
+            let down: Bool
+        }
         let requests: Int
         let computed: Int
         let cache_hits: Int
@@ -246,6 +258,7 @@ enum ModelRoutes {
         let candidate_index_rebuilds: Int
         let prefetch: [String: Int]
         let cache: Cache
+        let shared_cache: SharedCache?
         let features: FeatureEngineMetrics
     }
 
@@ -261,6 +274,11 @@ enum ModelRoutes {
             prefetch: { let p = service.prefetcher.statistics; return ["scheduled": p.scheduled, "dropped": p.dropped, "completed": p.completed] }(),
             cache: .init(entries: cache.entries, evictions: cache.evictions, bytes: cache.bytes, hit_rate: lookups == 0 ? 0 : Double(hits) / Double(lookups),
                          per_scenario: cache.perScenario.mapValues { .init(hits: $0.hits, misses: $0.misses, hit_rate: $0.hitRate) }),
+            shared_cache: service.sharedCache.map { shared in
+                let store = shared.store.counters
+                return .init(target: shared.store.target, hits: c.sharedCacheHits, misses: c.sharedCacheMisses, round_trips: store.roundTrips,
+                             commands: store.commands, failures: store.failures, skipped_while_down: store.skipped, down: shared.store.isDown)
+            },
             features: service.features.engine.metrics())
     }
 }

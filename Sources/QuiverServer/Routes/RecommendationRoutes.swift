@@ -28,35 +28,32 @@ enum RecommendBody: Decodable {
 
 enum RecommendationRoutes {
     static func install(into router: inout Router, service: RecommendationService) {
-        router.post("/api/v1/personalization/recommend") { request in
-            switch JSONBody.decode(RecommendBody.self, from: request) {
-            case .failure(let error):
-                return error.response
-            case .success(.single(let single)):
-                switch service.recommend(single) {
-                case .success(let bytes): return .json(bytes)
-                case .failure(let fault): return fault.response
+        // On the in-process cache alone the answer is CPU work: it runs on the event loop. With a
+        // shared online store an in-process miss waits for one Redis round trip: a task.
+        if service.sharedCache == nil {
+            router.post("/api/v1/personalization/recommend") { request in
+                switch decode(request, limit: service.configuration.maxRecommendBatch) {
+                case .answered(let response): return response
+                case .requests(let requests, let batch):
+                    return render(requests.enumerated().lazy.map { i, single in
+                        service.recommend(single, path: batch ? "requests[\(i)]." : "")
+                    }, batch: batch, count: requests.count)
                 }
-            case .success(.batch(let requests)):
-                let limit = service.configuration.maxRecommendBatch
-                guard !requests.isEmpty, requests.count <= limit else {
-                    return .error(.badRequest, code: "invalid_field", message: "requests must hold between 1 and \(limit) requests",
-                                  field: "requests")
-                }
-                var w = JSONWriter(capacity: 2048 * requests.count)
-                w.raw("{"); w.key("count"); w.number(requests.count); w.comma(); w.key("responses"); w.raw("[")
-                for (i, single) in requests.enumerated() {
-                    switch service.recommend(single, path: "requests[\(i)].") {
-                    case .success(let bytes):
-                        if i > 0 { w.comma() }
-                        w.raw(bytes)
-                    case .failure(let fault):
-                        return fault.response
-                    }
-                }
-                w.raw("]}")
-                return .json(w.bytes)
             }
+        } else {
+            router.add(.post, "/api/v1/personalization/recommend", .suspending({ request in
+                switch decode(request, limit: service.configuration.maxRecommendBatch) {
+                case .answered(let response): return response
+                case .requests(let requests, let batch):
+                    var results: [Result<[UInt8], RequestFault>] = []
+                    for (i, single) in requests.enumerated() {
+                        let result = await service.recommendShared(single, path: batch ? "requests[\(i)]." : "")
+                        results.append(result)
+                        if case .failure = result { break }
+                    }
+                    return render(results, batch: batch, count: requests.count)
+                }
+            }))
         }
 
         router.add(.post, "/api/v1/personalization/feedback", .suspending({ request in
@@ -95,6 +92,55 @@ enum RecommendationRoutes {
                 return fault.response
             }
         }))
+    }
+}
+
+extension RecommendationRoutes {
+    enum DecodedRecommend {
+        case answered(HTTPResponse)
+        case requests([RecommendationRequest], batch: Bool)
+    }
+
+    /// The body as one request or a batch within `limit`, or the 400 that says what is wrong.
+    static func decode(_ request: HTTPRequest, limit: Int) -> DecodedRecommend {
+        switch JSONBody.decode(RecommendBody.self, from: request) {
+        case .failure(let error):
+            return .answered(error.response)
+        case .success(.single(let single)):
+            return .requests([single], batch: false)
+        case .success(.batch(let requests)):
+            guard !requests.isEmpty, requests.count <= limit else {
+                return .answered(.error(.badRequest, code: "invalid_field", message: "requests must hold between 1 and \(limit) requests",
+                                        field: "requests"))
+            }
+            return .requests(requests, batch: true)
+        }
+    }
+
+    /// One response, or `{"count": n, "responses": [...]}`; the first failure answers for the batch.
+    static func render(_ results: some Sequence<Result<[UInt8], RequestFault>>, batch: Bool, count: Int) -> HTTPResponse {
+        guard batch else {
+            for result in results {
+                switch result {
+                case .success(let bytes): return .json(bytes)
+                case .failure(let fault): return fault.response
+                }
+            }
+            return .error(.badRequest, code: "invalid_field", message: "no request", field: "requests")
+        }
+        var w = JSONWriter(capacity: 2048 * count)
+        w.raw("{"); w.key("count"); w.number(count); w.comma(); w.key("responses"); w.raw("[")
+        for (i, result) in results.enumerated() {
+            switch result {
+            case .success(let bytes):
+                if i > 0 { w.comma() }
+                w.raw(bytes)
+            case .failure(let fault):
+                return fault.response
+            }
+        }
+        w.raw("]}")
+        return .json(w.bytes)
     }
 }
 

@@ -199,7 +199,6 @@ final class StreamHub: WebSocketHandler, Sendable {
                 return
             }
             send(["type": "ack", "v": Self.protocolVersion, "id": id, "accepted": events.count], to: socket)
-            features.ingest(events, receivedAt: now)
         }
     }
 

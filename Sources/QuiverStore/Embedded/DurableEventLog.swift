@@ -15,13 +15,7 @@ public struct EventLogError: Error, Sendable, CustomStringConvertible {
     public init(message: String) { self.message = message }
 }
 
-/// What one transaction committed, in log order, with log sequence numbers.
-public struct CommittedBatch: Sendable {
-    public var events: [(seq: Int, event: UserEvent)] = []
-    public var feedback: [(seq: Int, record: FeedbackRecord)] = []
-}
-
-public final class DurableEventLog: @unchecked Sendable {
+public final class DurableEventLog: EventStore, @unchecked Sendable {
     // `database` and the statements are touched only by the writer thread once `start()` ran,
     // and only by the caller of `init`/the loaders before that.
     private let database: SQLiteDatabase
@@ -45,6 +39,7 @@ public final class DurableEventLog: @unchecked Sendable {
     private let stopped = DispatchSemaphore(value: 0)
     private let encoder = JSONEncoder()
     public let path: String
+    public var summary: String { "sqlite \(path)" }
 
     /// Opens (creating) the log at `path`.
     public init(path: String) throws {
@@ -79,13 +74,6 @@ public final class DurableEventLog: @unchecked Sendable {
     }
 
     // MARK: Loading (before `start()`)
-
-    /// Calls `item` for every stored catalog item, then `event` for every logged event in order.
-    public func replay(item: (CatalogItem) -> Void, event: (UserEvent) -> Void) throws -> (items: Int, events: Int) {
-        let items = try replayItems(item)
-        let events = try replayEvents(after: 0) { _, e in event(e) }
-        return (items, events)
-    }
 
     /// Calls `body` for every stored catalog item; returns how many.
     public func replayItems(_ body: (CatalogItem) -> Void) throws -> Int {
@@ -136,17 +124,19 @@ public final class DurableEventLog: @unchecked Sendable {
         }
     }
 
+    /// The impression logged for `requestID`, if any.
+    public func impression(requestID: String) throws -> ImpressionRecord? {
+        try database.execute("SELECT body FROM impressions WHERE request_id = ?1", [requestID]).first?[0].flatMap {
+            try? JSONDecoder().decode(ImpressionRecord.self, from: Data($0.utf8))
+        }
+    }
+
     /// Every stored profile.
     public func profiles() throws -> [StoredProfile] {
         let decoder = JSONDecoder()
         return try database.execute("SELECT body FROM profiles").compactMap { row in
             row[0].flatMap { try? decoder.decode(StoredProfile.self, from: Data($0.utf8)) }
         }
-    }
-
-    /// Whether a feedback for (request, item, type) was already logged: duplicates are idempotent.
-    public func hasFeedback(requestID: String, itemID: String) throws -> Bool {
-        try !database.execute("SELECT 1 FROM feedback WHERE request_id = ?1 AND item_id = ?2 LIMIT 1", [requestID, itemID]).isEmpty
     }
 
     /// The highest event and feedback sequence numbers logged so far.
@@ -173,7 +163,7 @@ public final class DurableEventLog: @unchecked Sendable {
     }
 
     /// Appends stamped events (and feedback records); returns once they are committed to disk.
-    public func append(_ events: [UserEvent], feedback: [FeedbackRecord] = [], receivedAt: Double) async throws {
+    public func append(_ events: [UserEvent], feedback: [FeedbackRecord], receivedAt: Double) async throws {
         guard !events.isEmpty || !feedback.isEmpty else { return }
         try await withCheckedThrowingContinuation { (continuation: Continuation) in
             enqueue(.events(events, receivedAt, feedback, continuation), or: continuation)
@@ -275,6 +265,7 @@ public final class DurableEventLog: @unchecked Sendable {
                         for item in items {
                             try upsertItem.run([.text(item.itemID), .text(try json(item)), .real(Date().timeIntervalSince1970)])
                         }
+                        batch.items += items
                     case .impressions(let impressions):
                         for impression in impressions {
                             try upsertImpression.run([.text(impression.requestID), .text(impression.userID),
@@ -282,12 +273,13 @@ public final class DurableEventLog: @unchecked Sendable {
                         }
                     case .profile(let profile, _):
                         try upsertProfile.run([.text(profile.userID), .text(try json(profile)), .real(profile.updatedAt)])
+                        batch.profiles.append(profile)
                     case .prune(let before, _):
                         try database.execute("DELETE FROM impressions WHERE ts < ?1", ["\(before)"])
                     }
                 }
             }
-            if !batch.events.isEmpty || !batch.feedback.isEmpty, let observe = observer.withLock({ $0 }) { observe(batch) }
+            if !batch.isEmpty, let observe = observer.withLock({ $0 }) { observe(batch) }
             for job in jobs { continuation(of: job)?.resume() }
         } catch {
             let failure = EventLogError(message: "\(error)")

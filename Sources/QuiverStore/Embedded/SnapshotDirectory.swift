@@ -6,7 +6,7 @@
 import Foundation
 import Glibc
 
-public struct SnapshotDirectory: Sendable {
+public struct SnapshotDirectory: SnapshotStore {
     public let path: String
 
     public init(path: String) throws {
@@ -37,6 +37,9 @@ public struct SnapshotDirectory: Sendable {
         }
         return nil
     }
+
+    /// Writes `snapshot` durably and keeps the newest two.
+    public func save(_ snapshot: StoredSnapshot) throws { try store(snapshot, keep: 2) }
 
     /// Writes `snapshot` durably and keeps the newest `keep`. Blocking: call it off the event loops.
     public func store(_ snapshot: StoredSnapshot, keep: Int = 2) throws {
