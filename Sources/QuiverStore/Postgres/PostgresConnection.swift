@@ -1,6 +1,8 @@
 // PostgresConnection: one libpq connection, owned by this object and closed in deinit. Queries
-// are always parameterised (PQexecParams, text format); values come back as text. Blocking:
-// call it from a BlockingIOPool thread, never from an event loop. Not thread-safe.
+// with values are always parameterised (PQexecParams, text format); only fixed scripts without
+// values go through the simple protocol (PQexec). Values come back as text; LISTEN notifications
+// are read without blocking. Blocking: call it from a BlockingIOPool thread, never from an event
+// loop. Not thread-safe.
 import CLibpq
 #if canImport(Glibc)
 import Glibc
@@ -44,6 +46,9 @@ public final class PostgresConnection {
             let message = Self.errorText(connection)
             throw PostgresError(message: "connect: \(message)", sqlState: nil)
         }
+        // Notices (and the server's goodbye when it ends the session) would go to stderr: errors
+        // that matter come back from the call that met them.
+        PQsetNoticeProcessor(connection, { _, _ in }, nil)
         _ = try query("SELECT set_config('statement_timeout', $1, false)", [String(statementTimeoutMs)])
     }
 
@@ -61,6 +66,11 @@ public final class PostgresConnection {
         let result = values.withUnsafeBufferPointer { buffer in
             PQexecParams(connection, sql, Int32(parameters.count), nil, buffer.baseAddress, nil, nil, 0)
         }
+        return try rows(of: result)
+    }
+
+    /// The rows of `result` (which it frees), or its error.
+    private func rows(of result: OpaquePointer?) throws(PostgresError) -> PostgresRows {
         guard let result else { throw PostgresError(message: Self.errorText(connection), sqlState: nil) }
         defer { PQclear(result) }
         let status = PQresultStatus(result)
@@ -83,6 +93,14 @@ public final class PostgresConnection {
         return PostgresRows(columns: columns, rows: rows, affectedRows: affected)
     }
 
+    /// The server as `host:port/database`, for logs (never the password).
+    public var serverDescription: String {
+        let host = PQhost(connection).map { String(cString: $0) } ?? "?"
+        let port = PQport(connection).map { String(cString: $0) } ?? "?"
+        let database = PQdb(connection).map { String(cString: $0) } ?? "?"
+        return "\(host):\(port)/\(database)"
+    }
+
     static func errorText(_ connection: OpaquePointer) -> String {
         PQerrorMessage(connection).map { String(cString: $0).trimmingNewlines() } ?? "unknown error"
     }
@@ -93,5 +111,38 @@ extension String {
         var s = Substring(self)
         while let last = s.last, last == "\n" || last == "\r" { s = s.dropLast() }
         return String(s)
+    }
+}
+
+// MARK: Scripts and notifications
+
+extension PostgresConnection {
+    /// Runs statements without parameters, separated by semicolons, in one round trip (the simple
+    /// query protocol); returns the last statement's rows. Only for fixed SQL: values go through
+    /// `query`, never into a script.
+    @discardableResult
+    public func execute(_ script: String) throws(PostgresError) -> PostgresRows {
+        try rows(of: PQexec(connection, script))
+    }
+
+    /// The connection's socket, to wait on with poll() for notifications.
+    var socket: Int32 { PQsocket(connection) }
+
+    /// The process id of the server backend serving this connection (notifications carry the
+    /// sender's).
+    var backendPID: Int32 { PQbackendPID(connection) }
+
+    /// Reads what the server sent (without blocking) and returns the notifications received since
+    /// the last call (after `LISTEN`), oldest first; throws when the connection broke.
+    func notifications() throws(PostgresError) -> [(channel: String, senderPID: Int32)] {
+        guard PQconsumeInput(connection) == 1 else {
+            throw PostgresError(message: Self.errorText(connection), sqlState: nil)
+        }
+        var received: [(channel: String, senderPID: Int32)] = []
+        while let notification = PQnotifies(connection) {
+            received.append((String(cString: notification.pointee.relname), notification.pointee.be_pid))
+            PQfreemem(notification)
+        }
+        return received
     }
 }
