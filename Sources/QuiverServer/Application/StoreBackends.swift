@@ -35,8 +35,8 @@ struct StoreBackends {
                 throw ConfigurationError("storage.backend is postgres but postgres.url is empty")
             }
             let conninfo = DependencyProbes.withConnectTimeout(url, 5_000)
-            _ = conninfo  // PENDING-PG
-            throw ConfigurationError("postgres store pending")
+            return StoreBackends(events: try PostgresEventLog(conninfo: conninfo),
+                                 snapshots: try PostgresSnapshotStore(conninfo: conninfo))
         default:
             try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
             return StoreBackends(events: try DurableEventLog(path: configuration.dataDirectory + "/quiver.db"),

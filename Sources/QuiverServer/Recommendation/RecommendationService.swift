@@ -121,13 +121,13 @@ final class RecommendationService: Sendable {
         let eventCount = try log.replayEvents(after: 0) { seq, event in
             engine.ingest(event, receivedAt: event.time)
             versions.noteEvent(event.userID, seq: seq)
+            if seq > snapshotSeq { restored.eventSeq = seq }
             guard let itemID = event.itemID else { return }
             restored.catalog.noteItem(itemID)
             if seq > snapshotSeq {
                 if interactionTypes.contains(event.type) {
                     restored.models.observeInteraction(userID: event.userID, itemID: itemID, timestamp: event.time)
                 }
-                restored.eventSeq = seq
                 replayedIntoModels += 1
             }
         }
@@ -140,9 +140,8 @@ final class RecommendationService: Sendable {
             restored.feedbackSeq = seq
             feedbackCount += 1
         }
-        let (lastEvent, lastFeedback) = try log.positions()
-        restored.eventSeq = max(restored.eventSeq, lastEvent)
-        restored.feedbackSeq = max(restored.feedbackSeq, lastFeedback)
+        // The positions are what the replay read, never the store's current ones: on a shared
+        // store another process may have committed since, and the tail delivers that later.
         state = ReadWriteLocked(restored)
         let now = Date().timeIntervalSince1970
         var impressionCount = 0
