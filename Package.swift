@@ -78,7 +78,7 @@ let package = Package(
 
         .testTarget(name: "QuiverCoreTests", dependencies: ["QuiverCore"], swiftSettings: swiftSettings),
         // Test clients and the real servers' whereabouts, shared by the test targets.
-        .target(name: "QuiverTestSupport", path: "Tests/QuiverTestSupport", swiftSettings: swiftSettings),
+        .target(name: "QuiverTestSupport", dependencies: ["QuiverStore"], path: "Tests/QuiverTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "QuiverHTTPTests", dependencies: ["QuiverHTTP", "CZlib", "QuiverTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "QuiverStoreTests", dependencies: ["QuiverStore", "QuiverTestSupport"], swiftSettings: swiftSettings),
         .testTarget(

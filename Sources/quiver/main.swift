@@ -10,7 +10,7 @@ struct Quiver: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quiver",
         abstract: "Quiver: a real-time personalization server.",
-        subcommands: [Serve.self, Version.self, Config.self, Replay.self, OPE.self],
+        subcommands: [Serve.self, Version.self, Config.self, Migrate.self, Replay.self, OPE.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -68,6 +68,24 @@ struct Serve: ParsableCommand {
             throw ExitCode(1)
         }
         application.runUntilSignalled()
+    }
+}
+
+struct Migrate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Apply pending PostgreSQL schema migrations (postgres.url); `serve` applies them too.")
+
+    @OptionGroup var options: ConfigurationOptions
+
+    func run() throws {
+        let configuration = try options.load()
+        do {
+            let applied = try StorageMigrations.migrate(configuration)
+            print(applied.isEmpty ? "schema is current" : "applied migrations \(applied.map(String.init).joined(separator: ", "))")
+        } catch {
+            FileHandle.standardError.write(Data("quiver: migrate failed: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
     }
 }
 

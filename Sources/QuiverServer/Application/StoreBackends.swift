@@ -44,3 +44,15 @@ struct StoreBackends {
         }
     }
 }
+
+/// `quiver migrate`: schema maintenance of the configured system of record.
+public enum StorageMigrations {
+    /// Applies pending PostgreSQL migrations (`postgres.url`); returns the versions applied now
+    /// (empty when the schema was current). The embedded store creates its tables when opened.
+    public static func migrate(_ configuration: QuiverConfiguration) throws -> [Int] {
+        guard let url = configuration.postgresURL else {
+            throw ConfigurationError("postgres.url is empty: there is no PostgreSQL schema to migrate")
+        }
+        return try PostgresSchema.migrate(conninfo: DependencyProbes.withConnectTimeout(url, 5_000))
+    }
+}
