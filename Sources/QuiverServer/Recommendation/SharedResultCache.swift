@@ -3,16 +3,33 @@
 // user's state version is derived from the shared log (the last event, feedback and profile change
 // of the user), so every process computes the same key for the same state: an entry written by one
 // process is valid for the others, and a user's change invalidates it everywhere without messages
-// (keyspace versioning). A lookup is one GET (one round trip); a store is a SET with the scenario's
-// TTL, sent in the background after the answer. Values are a compact binary form of CachedAnswer.
+// (keyspace versioning). A lookup is GET + PTTL in one pipelined round trip, on the request path;
+// stores are SETs with the scenario's TTL, queued after the answer and sent by one background
+// writer, every queued SET in one pipeline. Values are a compact binary form of CachedAnswer.
 import Foundation
 import QuiverCore
 import QuiverStore
+import Synchronization
 
 final class SharedResultCache: Sendable {
     let store: RedisOnlineStore
     let timeoutMs: Int
     private let writes = DispatchQueue(label: "quiver.l2-writes")
+    /// SETs waiting for the writer, and whether a drain is scheduled.
+    private let pending = Mutex<(commands: [RedisClusterCommand], scheduled: Bool)>(([], false))
+    /// At most this many SETs wait; beyond it new ones are dropped (the store is slow or down).
+    static let maxPendingWrites = 10_000
+
+    struct Counters: Sendable {
+        /// Lookups made (each one round trip on the request path).
+        var lookups = 0
+        /// Write pipelines sent and the entries they carried; entries dropped when the queue was full.
+        var writeRoundTrips = 0
+        var entriesWritten = 0
+        var writesDropped = 0
+    }
+    private let counts = Mutex(Counters())
+    var counters: Counters { counts.withLock { $0 } }
 
     init(store: RedisOnlineStore, timeoutMs: Int) {
         self.store = store
@@ -31,6 +48,7 @@ final class SharedResultCache: Sendable {
     /// or the store is down). GET and PTTL go in one pipelined round trip.
     func lookup(_ key: ResultCacheKey) -> (answer: CachedAnswer, remainingMs: Int)? {
         let redisKey = Self.redisKey(key)
+        counts.withLock { $0.lookups += 1 }
         guard let replies = store.pipeline([RedisClusterCommand(["GET", redisKey], key: redisKey),
                                             RedisClusterCommand(["PTTL", redisKey], key: redisKey)]),
               replies.count == 2, case .bulk(let bytes) = replies[0], let answer = CachedAnswerCodec.decode(bytes) else { return nil }
@@ -42,12 +60,29 @@ final class SharedResultCache: Sendable {
     func store(_ answer: CachedAnswer, for key: ResultCacheKey, ttl: Double) {
         let redisKey = Self.redisKey(key)
         let milliseconds = max(1, Int(ttl * 1000))
-        let encoded = CachedAnswerCodec.encode(answer)
-        writes.async { [store] in
-            _ = store.pipeline([RedisClusterCommand(
-                arguments: [Array("SET".utf8), Array(redisKey.utf8), encoded, Array("PX".utf8), Array(String(milliseconds).utf8)],
-                key: Array(redisKey.utf8))])
+        let command = RedisClusterCommand(
+            arguments: [Array("SET".utf8), Array(redisKey.utf8), CachedAnswerCodec.encode(answer), Array("PX".utf8),
+                        Array(String(milliseconds).utf8)],
+            key: Array(redisKey.utf8))
+        let schedule = pending.withLock { state -> Bool? in
+            guard state.commands.count < Self.maxPendingWrites else { return nil }
+            state.commands.append(command)
+            defer { state.scheduled = true }
+            return !state.scheduled
         }
+        guard let schedule else { counts.withLock { $0.writesDropped += 1 }; return }
+        if schedule { writes.async { [self] in drainWrites() } }
+    }
+
+    /// Sends every queued SET in one pipeline (on the writer queue).
+    private func drainWrites() {
+        let commands = pending.withLock { state -> [RedisClusterCommand] in
+            defer { state.commands.removeAll(); state.scheduled = false }
+            return state.commands
+        }
+        guard !commands.isEmpty else { return }
+        _ = store.pipeline(commands)
+        counts.withLock { $0.writeRoundTrips += 1; $0.entriesWritten += commands.count }
     }
 }
 

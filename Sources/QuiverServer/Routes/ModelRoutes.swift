@@ -240,6 +240,11 @@ enum ModelRoutes {
             let target: String
             let hits: Int
             let misses: Int
+            /// Lookups (one round trip each, on the request path) and background write pipelines.
+            let lookups: Int
+            let write_round_trips: Int
+            let entries_written: Int
+            let writes_dropped: Int
             let round_trips: Int
             let commands: Int
             let failures: Int
@@ -276,7 +281,10 @@ enum ModelRoutes {
                          per_scenario: cache.perScenario.mapValues { .init(hits: $0.hits, misses: $0.misses, hit_rate: $0.hitRate) }),
             shared_cache: service.sharedCache.map { shared in
                 let store = shared.store.counters
-                return .init(target: shared.store.target, hits: c.sharedCacheHits, misses: c.sharedCacheMisses, round_trips: store.roundTrips,
+                let own = shared.counters
+                return .init(target: shared.store.target, hits: c.sharedCacheHits, misses: c.sharedCacheMisses, lookups: own.lookups,
+                             write_round_trips: own.writeRoundTrips, entries_written: own.entriesWritten,
+                             writes_dropped: own.writesDropped, round_trips: store.roundTrips,
                              commands: store.commands, failures: store.failures, skipped_while_down: store.skipped, down: shared.store.isDown)
             },
             features: service.features.engine.metrics())
