@@ -31,6 +31,15 @@ enum ConfiguredServer {
         return metrics["shared_cache"] as? [String: Any] ?? [:]
     }
 
+    /// Waits until the server has written `count` answers to the shared cache.
+    static func waitForSharedWrites(_ port: Int, atLeast count: Int) async throws {
+        for _ in 0..<200 {
+            if try await sharedCacheMetrics(port)["entries_written"] as? Int ?? 0 >= count { return }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        Issue.record("the shared cache write did not happen")
+    }
+
     /// Asks until `predicate` holds for the answer (the shared cache is written in the background).
     static func recommendUntil(_ port: Int, _ body: String, _ predicate: ([String: Any]) -> Bool) async throws -> [String: Any] {
         var last: [String: Any] = [:]
@@ -92,6 +101,9 @@ struct SharedCacheTests {
                 try await APIServer.seed(portB)
                 let (status, first) = try await APIServer.request(portA, "POST", "/api/v1/personalization/recommend", body)
                 #expect(status == 200 && first["cached"] as? Bool == false)
+                // A writes the answer to Redis in the background: B asks once it is there (B's own
+                // answer could differ: its models saw the seed at slightly different times).
+                try await ConfiguredServer.waitForSharedWrites(portA, atLeast: 1)
                 let fromB = try await ConfiguredServer.recommendUntil(portB, body) { $0["cached"] as? Bool == true }
                 #expect(fromB["cached"] as? Bool == true, "B serves A's answer from the shared cache")
                 #expect(fromB["request_id"] as? String != first["request_id"] as? String, "a new request id for the new impression")

@@ -81,6 +81,7 @@ struct SharedDeploymentTests {
         let cold = #"{"user_id": "cold-\#(UUID().uuidString)", "n_recommendations": 3}"#
         let (_, first) = try await Self.request(portA, "POST", "/api/v1/personalization/recommend", cold)
         #expect(first["cached"] as? Bool == false)
+        try await ConfiguredServer.waitForSharedWrites(portA, atLeast: 1)
         let second = try await ConfiguredServer.recommendUntil(portB, cold) { $0["cached"] as? Bool == true }
         #expect(second["cached"] as? Bool == true && APIServer.items(second) == APIServer.items(first))
         let sharedHits = try await ConfiguredServer.sharedCacheMetrics(portB)["hits"] as? Int ?? 0
