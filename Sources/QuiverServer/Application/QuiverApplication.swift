@@ -25,7 +25,7 @@ public final class QuiverApplication: Sendable {
         pool = BlockingIOPool(threads: configuration.ioThreads)
         let stores = try StoreBackends.open(configuration)
         let probes = try DependencyProbes(configuration: configuration, pool: pool, online: stores.online)
-        features = try FeatureService(configuration: configuration, store: stores.events, logger: logger)
+        features = try FeatureService(configuration: configuration, store: stores.events, online: stores.online, logger: logger)
         recommendations = try RecommendationService(configuration: configuration, features: features, snapshots: stores.snapshots,
                                                     pool: pool, onlineStore: stores.online, logger: logger)
         let router = Self.router(configuration: configuration, probes: probes, features: features, recommendations: recommendations)

@@ -58,6 +58,8 @@ public enum ConfigurationSettings {
                \.featureDefinitionsFile, nonEmpty: false),
         integer("features.max_resident_users", "users whose feature state stays in memory", \.maxResidentUsers, 1...100_000_000),
         integer("features.max_items", "items whose state events may create", \.maxItems, 1...100_000_000),
+        integer("features.online_store_ttl_seconds", "evicted users' feature state kept this long in the online store (if any)",
+                \.featureStateTTLSeconds, 60...365 * 86_400),
         integer("features.max_compute_users", "users in one POST /api/v1/features/compute", \.maxComputeUsers, 1...100_000),
         integer("events.max_batch", "events in one POST /api/v1/events", \.maxEventBatch, 1...1_000_000),
         string("recommend.scenarios_file", "YAML/JSON scenarios; empty = built-in homepage, item_detail, search, cart",

@@ -24,6 +24,8 @@ public struct QuiverConfiguration: Sendable, Equatable {
     public var redisClusterURL: String?
     /// A call to the online store gives up after this long (the request then goes on without it).
     public var onlineStoreTimeoutMs = 200
+    /// Evicted users' feature state is kept this long in the online store (when there is one).
+    public var featureStateTTLSeconds = 604_800
     /// Threads that carry blocking calls (hiredis, libpq, SQLite) off the event loops.
     public var ioThreads = 8
     /// A readiness probe of one dependency gives up after this long.

@@ -12,19 +12,25 @@ import Synchronization
 final class FeatureService: Sendable {
     let engine: RealTimeFeatureEngine
     let evicted: BoundedFeatureStateStore
+    /// Evicted states in Redis too (when an online store is configured), beyond the memory tier.
+    let evictedInRedis: RedisFeatureStateStore?
     let log: any EventStore
     let validator: EventValidator
     let maxComputeUsers: Int
 
-    init(configuration: QuiverConfiguration, store: any EventStore, logger: Logger) throws {
+    init(configuration: QuiverConfiguration, store: any EventStore, online: RedisOnlineStore? = nil, logger: Logger) throws {
         let definitions = try Self.definitions(from: configuration.featureDefinitionsFile)
         // Evicted users wait in a bounded in-memory tier (as many again as are resident); beyond
-        // it the oldest are dropped. A durable state store is the storage issue's work.
-        evicted = BoundedFeatureStateStore(capacity: configuration.maxResidentUsers)
+        // it the oldest are dropped, unless an online store keeps them (RedisFeatureStateStore).
+        let memory = BoundedFeatureStateStore(capacity: configuration.maxResidentUsers)
+        evicted = memory
+        evictedInRedis = online.map {
+            RedisFeatureStateStore(memory: memory, redis: $0, ttlSeconds: configuration.featureStateTTLSeconds)
+        }
         engine = try RealTimeFeatureEngine(
             definitions: definitions,
             configuration: FeatureEngineConfiguration(maxResidentUsers: configuration.maxResidentUsers, maxItems: configuration.maxItems),
-            store: evicted)
+            store: evictedInRedis ?? evicted)
         var limits = EventLimits()
         limits.maxBatchSize = configuration.maxEventBatch
         validator = engine.eventValidator(limits: limits)

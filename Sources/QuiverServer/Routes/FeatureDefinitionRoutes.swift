@@ -15,6 +15,8 @@ struct FeatureStatusBody: Encodable {
     let hit_rate: Double
     let evicted_states_held: Int
     let evicted_states_dropped: Int
+    /// With an online store: evicted states written to it, loaded back, and misses.
+    let evicted_states_online: [String: Int]?
 }
 
 enum FeatureDefinitionRoutes {
@@ -50,6 +52,11 @@ enum FeatureDefinitionRoutes {
         return FeatureStatusBody(version: service.engine.activeVersion, history: service.engine.versionHistory,
                                  vector_length: service.engine.vectorLayout.count, metrics: metrics,
                                  hit_rate: metrics.hitRate, evicted_states_held: service.evicted.count,
-                                 evicted_states_dropped: service.evicted.dropped)
+                                 evicted_states_dropped: service.evicted.dropped,
+                                 evicted_states_online: service.evictedInRedis.map { store in
+                                     let c = store.counters
+                                     return ["written": c.written, "write_round_trips": c.writeRoundTrips, "loaded": c.loadedFromRedis,
+                                             "missing": c.missing, "skipped_on_event_loop": c.skippedOnLoop, "dropped": c.writesDropped]
+                                 })
     }
 }
