@@ -25,40 +25,63 @@ public enum TopK {
 
     /// The `m` largest scores above `floor`, best first (ties: lower index first).
     static func largest(_ scores: [Double], _ m: Int, floor: Double) -> [(index: Int, score: Double)] {
-        // A min-heap of the best m so far; the root is the worst kept.
-        var heap: [(index: Int, score: Double)] = []
-        heap.reserveCapacity(m)
-        @inline(__always) func worse(_ a: (index: Int, score: Double), _ b: (index: Int, score: Double)) -> Bool {
-            a.score < b.score || (a.score == b.score && a.index > b.index)
+        guard m > 0 else { return [] }
+        // A min-heap of the best m so far, in raw buffers (no exclusivity checks per access);
+        // the root is the worst kept.
+        let heapScores = UnsafeMutablePointer<Double>.allocate(capacity: m)
+        let heapIndices = UnsafeMutablePointer<Int>.allocate(capacity: m)
+        defer { heapScores.deallocate(); heapIndices.deallocate() }
+        var count = 0
+        @inline(__always) func worse(_ a: Int, _ b: Int) -> Bool {
+            heapScores[a] < heapScores[b] || (heapScores[a] == heapScores[b] && heapIndices[a] > heapIndices[b])
         }
-        func siftDown(_ start: Int) {
-            var i = start
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var m = i
-                if l < heap.count && worse(heap[l], heap[m]) { m = l }
-                if r < heap.count && worse(heap[r], heap[m]) { m = r }
-                if m == i { return }
-                heap.swapAt(i, m)
-                i = m
-            }
+        @inline(__always) func swap(_ a: Int, _ b: Int) {
+            (heapScores[a], heapScores[b]) = (heapScores[b], heapScores[a])
+            (heapIndices[a], heapIndices[b]) = (heapIndices[b], heapIndices[a])
         }
-        for (i, s) in scores.enumerated() where s > floor {  // NaN compares false: skipped
-            let entry = (index: i, score: s)
-            if heap.count < m {
-                heap.append(entry)
-                var c = heap.count - 1
-                while c > 0 {
-                    let p = (c - 1) / 2
-                    guard worse(heap[c], heap[p]) else { break }
-                    heap.swapAt(c, p)
-                    c = p
+        scores.withUnsafeBufferPointer { scores in
+            let n = scores.count
+            var i = 0
+            while i < n && count < m {
+                let s = scores[i]
+                if s > floor {  // NaN compares false: skipped
+                    heapScores[count] = s
+                    heapIndices[count] = i
+                    var c = count
+                    count += 1
+                    while c > 0 {
+                        let p = (c - 1) / 2
+                        guard worse(c, p) else { break }
+                        swap(c, p)
+                        c = p
+                    }
                 }
-            } else if worse(heap[0], entry) {
-                heap[0] = entry
-                siftDown(0)
+                i += 1
+            }
+            guard count == m else { return }
+            // Scores arrive in index order, so a later score ties with a kept one only by losing
+            // (its index is higher): a score enters only if above the root's.
+            while i < n {
+                let s = scores[i]
+                if s > heapScores[0] {
+                    heapScores[0] = s
+                    heapIndices[0] = i
+                    var j = 0
+                    while true {
+                        let l = 2 * j + 1, r = l + 1
+                        var w = j
+                        if l < m && worse(l, w) { w = l }
+                        if r < m && worse(r, w) { w = r }
+                        if w == j { break }
+                        swap(j, w)
+                        j = w
+                    }
+                }
+                i += 1
             }
         }
-        return heap.sorted { worse($1, $0) }
+        var result = (0..<count).map { (index: heapIndices[$0], score: heapScores[$0]) }
+        result.sort { $0.score > $1.score || ($0.score == $1.score && $0.index < $1.index) }
+        return result
     }
 }
