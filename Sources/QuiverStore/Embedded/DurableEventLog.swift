@@ -1,9 +1,9 @@
 // DurableEventLog: the embedded store, in SQLite (WAL, synchronous=FULL): the append-only logs of
 // events and feedback, the catalog, impressions and user profiles (model snapshots are files:
-// SnapshotDirectory). Writes from
-// many requests are group-committed by one writer thread: every job waiting when a transaction
-// starts goes into it; the commit observer sees the committed events and feedback in log order,
-// and only then is each caller resumed, so an acknowledged write is on disk (and applied).
+// SnapshotDirectory). Writes from many requests are group-committed by one writer thread draining
+// a GroupCommitQueue: every job waiting when a transaction starts goes into it; the commit observer
+// sees the committed events and feedback in log order, and only then is each caller resumed, so an
+// acknowledged write is on disk (and applied).
 import Foundation
 import QuiverCore
 import Synchronization
@@ -15,7 +15,7 @@ public struct EventLogError: Error, Sendable, CustomStringConvertible {
     public init(message: String) { self.message = message }
 }
 
-public final class DurableEventLog: EventStore, @unchecked Sendable {
+public final class DurableEventLog: GroupCommitStore, @unchecked Sendable {
     // `database` and the statements are touched only by the writer thread once `start()` ran,
     // and only by the caller of `init`/the loaders before that.
     private let database: SQLiteDatabase
@@ -24,19 +24,11 @@ public final class DurableEventLog: EventStore, @unchecked Sendable {
     private let insertFeedback: SQLiteStatement
     private let upsertImpression: SQLiteStatement
     private let upsertProfile: SQLiteStatement
-    private typealias Continuation = CheckedContinuation<Void, any Error>
-    private enum Job {
-        case events([UserEvent], Double, [FeedbackRecord], Continuation)
-        case items([CatalogItem], Continuation)
-        case impressions([(requestID: String, userID: String, timestamp: Double, json: String)])
-        case profile(StoredProfile, Continuation)
-        case prune(impressionsBefore: Double, Continuation)
-    }
-    private let queue = Mutex<(jobs: [Job], open: Bool)>(([], true))
+    private typealias Job = GroupCommitQueue.Job
+    /// Where the write calls (from GroupCommitStore) wait for the writer thread.
+    let writes = GroupCommitQueue()
     private let started = Atomic<Bool>(false)
     private let observer = Mutex<(@Sendable (CommittedBatch) -> Void)?>(nil)
-    private let wake = DispatchSemaphore(value: 0)
-    private let stopped = DispatchSemaphore(value: 0)
     private let encoder = JSONEncoder()
     public let path: String
     public var summary: String { "sqlite \(path)" }
@@ -157,83 +149,15 @@ public final class DurableEventLog: EventStore, @unchecked Sendable {
     /// Starts the writer thread.
     public func start() {
         guard !started.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        let thread = Thread { [self] in writerLoop() }
+        let thread = Thread { [self] in writes.drain(commit) }
         thread.name = "quiver-event-log"
         thread.start()
     }
 
-    /// Appends stamped events (and feedback records); returns once they are committed to disk.
-    public func append(_ events: [UserEvent], feedback: [FeedbackRecord], receivedAt: Double) async throws {
-        guard !events.isEmpty || !feedback.isEmpty else { return }
-        try await withCheckedThrowingContinuation { (continuation: Continuation) in
-            enqueue(.events(events, receivedAt, feedback, continuation), or: continuation)
-        }
-    }
-
-    /// Stores (inserting or replacing) catalog items; returns once committed.
-    public func store(_ items: [CatalogItem]) async throws {
-        guard !items.isEmpty else { return }
-        try await withCheckedThrowingContinuation { (continuation: Continuation) in
-            enqueue(.items(items, continuation), or: continuation)
-        }
-    }
-
-    /// Stores a profile; returns once committed.
-    public func store(_ profile: StoredProfile) async throws {
-        try await withCheckedThrowingContinuation { (continuation: Continuation) in
-            enqueue(.profile(profile, continuation), or: continuation)
-        }
-    }
-
-    /// Logs impressions with the next transaction; does not wait (a served list is not an
-    /// acknowledged write: losing the last few on a crash leaves their feedback unjoined).
-    public func log(_ impressions: [ImpressionRecord]) {
-        guard !impressions.isEmpty else { return }
-        // Encoded here, on the caller's thread: the writer thread only binds and inserts.
-        let encoded = impressions.map { (requestID: $0.requestID, userID: $0.userID, timestamp: $0.timestamp, json: $0.jsonText) }
-        _ = queue.withLock { state -> Bool in
-            guard state.open else { return false }
-            state.jobs.append(.impressions(encoded))
-            return true
-        }
-        wake.signal()
-    }
-
-    /// Deletes impressions logged before `timestamp`; returns once committed.
-    public func prune(impressionsBefore timestamp: Double) async throws {
-        try await withCheckedThrowingContinuation { (continuation: Continuation) in
-            enqueue(.prune(impressionsBefore: timestamp, continuation), or: continuation)
-        }
-    }
-
     /// Lets queued writes finish, then stops the writer.
     public func shutdown() {
-        let wasOpen = queue.withLock { state -> Bool in defer { state.open = false }; return state.open }
-        guard wasOpen, started.load(ordering: .acquiring) else { return }  // a log never started has no writer to wait for
-        wake.signal()
-        stopped.wait()
-    }
-
-    private func enqueue(_ job: Job, or continuation: Continuation) {
-        let accepted = queue.withLock { state -> Bool in
-            guard state.open else { return false }
-            state.jobs.append(job)
-            return true
-        }
-        if accepted { wake.signal() } else { continuation.resume(throwing: EventLogError(message: "the log is shut down")) }
-    }
-
-    private func writerLoop() {
-        while true {
-            wake.wait()
-            let (jobs, open) = queue.withLock { state -> ([Job], Bool) in
-                defer { state.jobs.removeAll() }
-                return (state.jobs, state.open)
-            }
-            if !jobs.isEmpty { commit(jobs) }
-            if !open && queue.withLock({ $0.jobs.isEmpty }) { break }
-        }
-        stopped.signal()
+        guard writes.close(), started.load(ordering: .acquiring) else { return }  // a log never started has no writer to wait for
+        writes.waitForWriter()
     }
 
     private func json(_ value: some Encodable) throws -> String {
@@ -280,20 +204,10 @@ public final class DurableEventLog: EventStore, @unchecked Sendable {
                 }
             }
             if !batch.isEmpty, let observe = observer.withLock({ $0 }) { observe(batch) }
-            for job in jobs { continuation(of: job)?.resume() }
+            for job in jobs { job.continuation?.resume() }
         } catch {
             let failure = EventLogError(message: "\(error)")
-            for job in jobs { continuation(of: job)?.resume(throwing: failure) }
-        }
-    }
-
-    private func continuation(of job: Job) -> Continuation? {
-        switch job {
-        case .events(_, _, _, let c): return c
-        case .items(_, let c): return c
-        case .impressions: return nil
-        case .profile(_, let c): return c
-        case .prune(_, let c): return c
+            for job in jobs { job.continuation?.resume(throwing: failure) }
         }
     }
 }

@@ -1,11 +1,11 @@
 // PostgresEventLog: the store on PostgreSQL, shared by several quiver processes. One writer thread
-// group-commits every waiting job in one transaction that first takes the log's advisory lock (so
-// sequence numbers commit in the order they were drawn, across processes: whoever sees seq N has
-// seen every seq below it) and ends with NOTIFY. Each process applies the shared log in order: its
-// `applied` positions move under one lock, by the writer's own batch when that batch directly
-// follows them, otherwise by reading everything after them; a tailer thread LISTENs and reads what
-// other processes committed. A broken connection fails the writes waiting on it (unacknowledged)
-// and is reopened with backoff.
+// group-commits every job waiting in its GroupCommitQueue in one transaction that first takes the
+// log's advisory lock (so sequence numbers commit in the order they were drawn, across processes:
+// whoever sees seq N has seen every seq below it) and ends with NOTIFY. Each process applies the
+// shared log in order: its `applied` positions move under one lock, by the writer's own batch when
+// that batch directly follows them, otherwise by reading everything after them; a tailer thread
+// LISTENs and reads what other processes committed. A broken connection fails the writes waiting on
+// it (unacknowledged) and is reopened with backoff. Rows and SQL: PostgresEventLog+Rows.swift.
 import Foundation
 import QuiverCore
 import Synchronization
@@ -13,31 +13,15 @@ import Synchronization
 import Glibc
 #endif
 
-/// How far a process has applied each part of the shared log: the highest event and feedback
-/// `seq`, the highest item and profile `change_seq`.
-struct LogPositions: Equatable, Sendable {
-    var events = 0
-    var feedback = 0
-    var items = 0
-    var profiles = 0
-
-    /// Whether everything up to `other` is included.
-    func covers(_ other: LogPositions) -> Bool {
-        events >= other.events && feedback >= other.feedback && items >= other.items && profiles >= other.profiles
-    }
-}
-
-public final class PostgresEventLog: EventStore, @unchecked Sendable {
-    private typealias Job = LogJob
-    private typealias Continuation = LogJob.Continuation
+public final class PostgresEventLog: GroupCommitStore, @unchecked Sendable {
+    private typealias Job = GroupCommitQueue.Job
     private let conninfo: String
     private let statementTimeoutMs: Int
     private let pollIntervalMs: Int
-    private let queue = Mutex<(jobs: [Job], open: Bool)>(([], true))
+    /// Where the write calls (from GroupCommitStore) wait for the writer thread.
+    let writes = GroupCommitQueue()
     private let started = Atomic<Bool>(false)
     private let observer = Mutex<(@Sendable (CommittedBatch) -> Void)?>(nil)
-    private let wake = DispatchSemaphore(value: 0)
-    private let writerStopped = DispatchSemaphore(value: 0)
     private let tailerStopped = DispatchSemaphore(value: 0)
     /// The positions this process applied; held while a batch goes to the observer, so batches
     /// from the writer and the tailer reach it one at a time, in log order.
@@ -199,21 +183,6 @@ public final class PostgresEventLog: EventStore, @unchecked Sendable {
         return (current.events, current.feedback)
     }
 
-    static let positionsSQL = """
-        SELECT (SELECT COALESCE(max(seq), 0) FROM events), (SELECT COALESCE(max(seq), 0) FROM feedback),
-               (SELECT COALESCE(max(change_seq), 0) FROM items), (SELECT COALESCE(max(change_seq), 0) FROM profiles)
-        """
-
-    static func positions(in rows: PostgresRows) throws -> LogPositions {
-        guard let row = rows.rows.first, row.count == 4 else { throw EventLogError(message: "no log positions returned") }
-        let values = row.map { $0.flatMap(Int.init) ?? 0 }
-        return LogPositions(events: values[0], feedback: values[1], items: values[2], profiles: values[3])
-    }
-
-    static func committedPositions(on connection: PostgresConnection) throws -> LogPositions {
-        try positions(in: connection.query(positionsSQL))
-    }
-
     // MARK: Writing
 
     /// Sets the function that sees every batch of the shared log, in log order, before the writers
@@ -245,70 +214,17 @@ public final class PostgresEventLog: EventStore, @unchecked Sendable {
         tailer.start()
     }
 
-    /// Appends stamped events and feedback records; returns once committed and observed.
-    public func append(_ events: [UserEvent], feedback: [FeedbackRecord], receivedAt: Double) async throws {
-        guard !events.isEmpty || !feedback.isEmpty else { return }
-        try await withCheckedThrowingContinuation { (continuation: Continuation) in
-            enqueue(.events(events, receivedAt, feedback, continuation), or: continuation)
-        }
-    }
-
-    /// Stores (inserting or replacing) catalog items; returns once committed and observed.
-    public func store(_ items: [CatalogItem]) async throws {
-        guard !items.isEmpty else { return }
-        try await withCheckedThrowingContinuation { (continuation: Continuation) in
-            enqueue(.items(items, continuation), or: continuation)
-        }
-    }
-
-    /// Stores a profile; returns once committed and observed.
-    public func store(_ profile: StoredProfile) async throws {
-        try await withCheckedThrowingContinuation { (continuation: Continuation) in
-            enqueue(.profile(profile, continuation), or: continuation)
-        }
-    }
-
-    /// Logs impressions with the next transaction; does not wait.
-    public func log(_ impressions: [ImpressionRecord]) {
-        guard !impressions.isEmpty else { return }
-        let encoded = impressions.map { EncodedImpression(requestID: $0.requestID, userID: $0.userID, timestamp: $0.timestamp, json: $0.jsonText) }
-        let accepted = queue.withLock { state -> Bool in
-            guard state.open else { return false }
-            state.jobs.append(.impressions(encoded))
-            return true
-        }
-        if accepted { wake.signal() }
-    }
-
-    /// Deletes impressions logged before `timestamp`; returns once committed.
-    public func prune(impressionsBefore timestamp: Double) async throws {
-        try await withCheckedThrowingContinuation { (continuation: Continuation) in
-            enqueue(.prune(impressionsBefore: timestamp, continuation), or: continuation)
-        }
-    }
-
     /// Lets queued writes finish, then stops the writer and the tailer and closes the connections.
     public func shutdown() {
-        let wasOpen = queue.withLock { state -> Bool in defer { state.open = false }; return state.open }
-        guard wasOpen else { return }
+        guard writes.close() else { return }
         if started.load(ordering: .acquiring) {
-            wake.signal()
-            writerStopped.wait()
+            writes.waitForWriter()
             stopTailing.store(true, ordering: .releasing)
             var byte: UInt8 = 1
             _ = write(tailerWakeFDs.write, &byte, 1)
             tailerStopped.wait()
         }
         readerLock.withLock { readerConnection = nil }
-    }
-
-    private func enqueue(_ job: Job, or continuation: Continuation) {
-        let accepted = queue.withLock { state -> Bool in
-            guard state.open else { return false }
-            state.jobs.append(job)
-            return true
-        }
-        if accepted { wake.signal() } else { continuation.resume(throwing: EventLogError(message: "the log is shut down")) }
     }
 
     private func observe(_ batch: CommittedBatch) {
@@ -321,16 +237,7 @@ public final class PostgresEventLog: EventStore, @unchecked Sendable {
         var session = WriterSession(conninfo: conninfo, statementTimeoutMs: statementTimeoutMs)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        while true {
-            wake.wait()
-            let (jobs, open) = queue.withLock { state -> ([Job], Bool) in
-                defer { state.jobs.removeAll() }
-                return (state.jobs, state.open)
-            }
-            if !jobs.isEmpty { commit(jobs, session: &session, encoder: encoder) }
-            if !open && queue.withLock({ $0.jobs.isEmpty }) { break }
-        }
-        writerStopped.signal()
+        writes.drain { jobs in commit(jobs, session: &session, encoder: encoder) }
     }
 
     /// One transaction for every job that was waiting; then the observer (this batch, or the log
@@ -397,15 +304,6 @@ public final class PostgresEventLog: EventStore, @unchecked Sendable {
         }
     }
 
-    /// The log after four positions, in one statement (one snapshot): kind 1 events, 2 feedback,
-    /// 3 items, 4 profiles, each in order, at most `$5` rows of each.
-    static let tailSQL = """
-        (SELECT 1 AS kind, seq, user_id, item_id, type, value, ts, context AS body FROM events WHERE seq > $1 ORDER BY seq LIMIT $5)
-        UNION ALL (SELECT 2, seq, NULL, NULL, NULL, NULL, NULL, body FROM feedback WHERE seq > $2 ORDER BY seq LIMIT $5)
-        UNION ALL (SELECT 3, change_seq, NULL, NULL, NULL, NULL, NULL, body FROM items WHERE change_seq > $3 ORDER BY change_seq LIMIT $5)
-        UNION ALL (SELECT 4, change_seq, NULL, NULL, NULL, NULL, NULL, body FROM profiles WHERE change_seq > $4 ORDER BY change_seq LIMIT $5)
-        """
-
     // MARK: The tailer thread
 
     private func tailerLoop() {
@@ -468,13 +366,6 @@ public final class PostgresEventLog: EventStore, @unchecked Sendable {
     static func backoffMs(failures: Int, cap: Int) -> Int {
         min(cap, 100 << min(max(failures - 1, 0), 10))
     }
-
-    static func event(user: String?, item: String?, type: String?, value: String?, ts: String?, context: String?,
-                      decoder: JSONDecoder) -> UserEvent? {
-        guard let user, let type, let value = Double(postgresText: value), let ts = Double(postgresText: ts) else { return nil }
-        let context = context.flatMap { try? decoder.decode(EventContext.self, from: Data($0.utf8)) } ?? .empty
-        return UserEvent(userID: user, itemID: item, type: EventType(rawValue: type), value: value, timestamp: ts, context: context)
-    }
 }
 
 // MARK: The writer's connection
@@ -519,256 +410,6 @@ private struct WriterSession {
         } catch let failure as TransactionNotStarted {
             guard !connection.isHealthy else { throw failure.error }
             do { return try body(self.connection()) } catch let again as TransactionNotStarted { throw again.error }
-        }
-    }
-}
-
-// MARK: One group commit
-
-/// A write waiting for the writer thread.
-private enum LogJob {
-    typealias Continuation = CheckedContinuation<Void, any Error>
-    case events([UserEvent], Double, [FeedbackRecord], Continuation)
-    case items([CatalogItem], Continuation)
-    case impressions([EncodedImpression])
-    case profile(StoredProfile, Continuation)
-    case prune(impressionsBefore: Double, Continuation)
-
-    var continuation: Continuation? {
-        switch self {
-        case .events(_, _, _, let c), .items(_, let c), .profile(_, let c), .prune(_, let c): return c
-        case .impressions: return nil
-        }
-    }
-}
-
-/// An impression as the writer inserts it, encoded on the caller's thread.
-private struct EncodedImpression {
-    let requestID: String
-    let userID: String
-    let timestamp: Double
-    let json: String
-}
-
-/// A transaction that failed before it began: nothing of it reached the server.
-private struct TransactionNotStarted: Error {
-    let error: any Error
-}
-
-/// What a committed group wrote: the log positions just before it (read under the lock) and after it.
-private struct CommittedWrite {
-    var before = LogPositions()
-    var after = LogPositions()
-    var batch = CommittedBatch()
-}
-
-/// The rows of one group commit, from its jobs in order. An item, profile or impression stored
-/// twice in one group is written once, with its last version (one upsert cannot touch a row twice);
-/// a prune in the group runs after the group's impressions are stored.
-private struct PendingWrite {
-    var events: [(receivedAt: Double, event: UserEvent, context: String?)] = []
-    var feedback: [(record: FeedbackRecord, json: String)] = []
-    var items: [(item: CatalogItem, json: String)] = []
-    var profiles: [(profile: StoredProfile, json: String)] = []
-    var impressions: [EncodedImpression] = []
-    var pruneBefore: Double?
-
-    var writesLog: Bool { !events.isEmpty || !feedback.isEmpty || !items.isEmpty || !profiles.isEmpty }
-
-    init(_ jobs: [LogJob], encoder: JSONEncoder) throws {
-        func json(_ value: some Encodable) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
-        for job in jobs {
-            switch job {
-            case .events(let events, let receivedAt, let feedback, _):
-                for event in events {
-                    self.events.append((receivedAt, event, event.context == .empty ? nil : try json(event.context)))
-                }
-                for record in feedback { self.feedback.append((record, try json(record))) }
-            case .items(let items, _):
-                for item in items { self.items.append((item, try json(item))) }
-            case .impressions(let impressions):
-                self.impressions += impressions
-            case .profile(let profile, _):
-                profiles.append((profile, try json(profile)))
-            case .prune(let before, _):
-                pruneBefore = max(pruneBefore ?? before, before)
-            }
-        }
-        items = Self.lastOfEach(items) { $0.item.itemID }
-        profiles = Self.lastOfEach(profiles) { $0.profile.userID }
-        impressions = Self.lastOfEach(impressions) { $0.requestID }
-    }
-
-    /// The last occurrence of each key, in the order of those last occurrences.
-    static func lastOfEach<T>(_ values: [T], key: (T) -> String) -> [T] {
-        var last: [String: Int] = [:]
-        for (index, value) in values.enumerated() { last[key(value)] = index }
-        guard last.count < values.count else { return values }
-        return values.indices.filter { last[key(values[$0])] == $0 }.map { values[$0] }
-    }
-
-    /// Writes everything in one transaction. A transaction that writes the log holds the log lock
-    /// from its start to its commit and notifies the other processes at commit.
-    func write(on connection: PostgresConnection) throws -> CommittedWrite {
-        var committed = CommittedWrite()
-        do {
-            if writesLog {
-                committed.before = try PostgresEventLog.positions(in: connection.execute(
-                    "BEGIN; SELECT pg_advisory_xact_lock(\(PostgresSchema.logLockKey)); " + PostgresEventLog.positionsSQL))
-            } else {
-                try connection.execute("BEGIN")
-            }
-        } catch {
-            if connection.isHealthy { _ = try? connection.execute("ROLLBACK") }
-            throw TransactionNotStarted(error: error)
-        }
-        do {
-            committed.after = committed.before
-            let eventSeqs = try insert(connection, sql: "INSERT INTO events (received_at, user_id, item_id, type, value, ts, context)",
-                                       rows: events, columns: 7, suffix: " RETURNING seq") { row in
-                [row.receivedAt.postgresText, row.event.userID, row.event.itemID, row.event.type.rawValue,
-                 row.event.value.postgresText, row.event.time.postgresText, row.context]
-            }
-            committed.batch.events = zip(eventSeqs, events).map { ($0, $1.event) }
-            let feedbackSeqs = try insert(connection, sql: "INSERT INTO feedback (request_id, user_id, item_id, joined, ts, body)",
-                                          rows: feedback, columns: 6, suffix: " RETURNING seq") { row in
-                [row.record.requestID, row.record.userID, row.record.itemID, row.record.joined ? "true" : "false",
-                 row.record.timestamp.postgresText, row.json]
-            }
-            committed.batch.feedback = zip(feedbackSeqs, feedback).map { ($0, $1.record) }
-            let now = Date().timeIntervalSince1970.postgresText
-            let itemSeqs = try insert(connection, sql: "INSERT INTO items (item_id, body, updated_at, change_seq)",
-                                      rows: items, columns: 3, rowSuffix: ", nextval('change_seq')", suffix: """
-                                       ON CONFLICT (item_id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at,
-                                      change_seq = excluded.change_seq RETURNING change_seq
-                                      """) { row in [row.item.itemID, row.json, now] }
-            committed.batch.items = items.map(\.item)
-            let profileSeqs = try insert(connection, sql: "INSERT INTO profiles (user_id, body, updated_at, change_seq)",
-                                         rows: profiles, columns: 3, rowSuffix: ", nextval('change_seq')", suffix: """
-                                          ON CONFLICT (user_id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at,
-                                         change_seq = excluded.change_seq RETURNING change_seq
-                                         """) { row in [row.profile.userID, row.json, row.profile.updatedAt.postgresText] }
-            committed.batch.profiles = profiles.map(\.profile)
-            _ = try insert(connection, sql: "INSERT INTO impressions (request_id, user_id, ts, body)", rows: impressions, columns: 4,
-                           suffix: " ON CONFLICT (request_id) DO UPDATE SET user_id = excluded.user_id, ts = excluded.ts, body = excluded.body") { row in
-                [row.requestID, row.userID, row.timestamp.postgresText, row.json]
-            }
-            if let pruneBefore { try connection.query("DELETE FROM impressions WHERE ts < $1", [pruneBefore.postgresText]) }
-            try connection.execute(writesLog ? "NOTIFY \(PostgresSchema.logChannel); COMMIT" : "COMMIT")
-            committed.after.events = eventSeqs.last ?? committed.before.events
-            committed.after.feedback = feedbackSeqs.last ?? committed.before.feedback
-            committed.after.items = itemSeqs.last ?? committed.before.items
-            committed.after.profiles = profileSeqs.last ?? committed.before.profiles
-            return committed
-        } catch {
-            if connection.isHealthy { _ = try? connection.execute("ROLLBACK") }
-            throw error
-        }
-    }
-
-    /// Multi-row INSERTs of `rows`, as many rows per statement as the 65535-parameter limit allows;
-    /// returns the first column of the returned rows, ascending (sequence numbers are drawn in row
-    /// order, so the n-th smallest belongs to the n-th row).
-    private func insert<Row>(_ connection: PostgresConnection, sql: String, rows: [Row], columns: Int, rowSuffix: String = "",
-                             suffix: String, parameters: (Row) -> [String?]) throws -> [Int] {
-        let perStatement = 65535 / columns
-        var returned: [Int] = []
-        for start in stride(from: 0, to: rows.count, by: perStatement) {
-            let chunk = rows[start..<min(start + perStatement, rows.count)]
-            var values: [String?] = []
-            values.reserveCapacity(chunk.count * columns)
-            for row in chunk { values += parameters(row) }
-            var text = sql + " VALUES "
-            text.reserveCapacity(sql.count + chunk.count * (columns * 8 + rowSuffix.count + 4) + suffix.count)
-            for r in 0..<chunk.count {
-                text += r == 0 ? "(" : ", ("
-                for c in 0..<columns { text += (c == 0 ? "$" : ", $") + String(r * columns + c + 1) }
-                text += rowSuffix + ")"
-            }
-            let result = try connection.query(text + suffix, values)
-            returned += result.rows.compactMap { ($0.first ?? nil).flatMap(Int.init) }.sorted()
-        }
-        guard returned.isEmpty || returned.count == rows.count else {
-            throw EventLogError(message: "expected \(rows.count) rows back, got \(returned.count)")
-        }
-        return returned
-    }
-}
-
-/// One page of the log read after some positions (see `PostgresEventLog.tailSQL`).
-private struct LogPage {
-    var events: [(seq: Int, event: UserEvent)] = []
-    var feedback: [(seq: Int, record: FeedbackRecord)] = []
-    var items: [(seq: Int, item: CatalogItem)] = []
-    var profiles: [(seq: Int, profile: StoredProfile)] = []
-    /// The highest position read of each part (0 when none), including undecodable rows.
-    var last = LogPositions()
-    /// Whether some part filled the page (there may be more after it).
-    var isFull = false
-
-    init(_ rows: PostgresRows, decoder: JSONDecoder) {
-        var counts = [0, 0, 0, 0, 0]
-        for row in rows.rows {
-            guard row.count == 8, let kind = row[0].flatMap(Int.init), (1...4).contains(kind), let seq = row[1].flatMap(Int.init) else { continue }
-            counts[kind] += 1
-            let body = row[7].map { Data($0.utf8) }
-            switch kind {
-            case 1:
-                last.events = max(last.events, seq)
-                if let event = PostgresEventLog.event(user: row[2], item: row[3], type: row[4], value: row[5], ts: row[6], context: row[7],
-                                                      decoder: decoder) {
-                    events.append((seq, event))
-                }
-            case 2:
-                last.feedback = max(last.feedback, seq)
-                if let record = body.flatMap({ try? decoder.decode(FeedbackRecord.self, from: $0) }) { feedback.append((seq, record)) }
-            case 3:
-                last.items = max(last.items, seq)
-                if let item = body.flatMap({ try? decoder.decode(CatalogItem.self, from: $0) }) { items.append((seq, item)) }
-            default:
-                last.profiles = max(last.profiles, seq)
-                if let profile = body.flatMap({ try? decoder.decode(StoredProfile.self, from: $0) }) { profiles.append((seq, profile)) }
-            }
-        }
-        // UNION ALL keeps each part's order in practice; sorting makes it independent of the plan.
-        events.sort { $0.seq < $1.seq }
-        feedback.sort { $0.seq < $1.seq }
-        items.sort { $0.seq < $1.seq }
-        profiles.sort { $0.seq < $1.seq }
-        isFull = counts.contains(PostgresEventLog.pageSize)
-    }
-
-    /// What of the page comes after `applied`.
-    func batch(after applied: LogPositions) -> CommittedBatch {
-        var batch = CommittedBatch()
-        batch.events = events.filter { $0.seq > applied.events }
-        batch.feedback = feedback.filter { $0.seq > applied.feedback }
-        batch.items = items.filter { $0.seq > applied.items }.map(\.item)
-        batch.profiles = profiles.filter { $0.seq > applied.profiles }.map(\.profile)
-        return batch
-    }
-}
-
-// MARK: Numbers as PostgreSQL text
-
-extension Double {
-    /// The value as a `double precision` literal (shortest round-tripping digits; Infinity, NaN).
-    var postgresText: String {
-        if isNaN { return "NaN" }
-        if isInfinite { return self < 0 ? "-Infinity" : "Infinity" }
-        return "\(self)"
-    }
-
-    /// Reads PostgreSQL's text form of a `double precision`.
-    init?(postgresText text: String?) {
-        guard let text else { return nil }
-        switch text {
-        case "NaN": self = .nan
-        case "Infinity": self = .infinity
-        case "-Infinity": self = -.infinity
-        default:
-            guard let value = Double(text) else { return nil }
-            self = value
         }
     }
 }

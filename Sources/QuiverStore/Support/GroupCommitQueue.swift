@@ -1,0 +1,143 @@
+// GroupCommitQueue: the write front both event stores share. Each write call (GroupCommitStore's
+// `append`, `store`, `log`, `prune`) becomes a job in one list; the store's writer thread takes all
+// the jobs waiting at once (one group commit) and resumes their callers after committing. Once
+// closed, the queue refuses new writes (they fail at once); the writer still commits every job
+// accepted before, then `waitForWriter()` returns.
+import Dispatch
+import QuiverCore
+import Synchronization
+
+/// An impression as a writer inserts it, encoded on the caller's thread.
+struct EncodedImpression: Sendable {
+    let requestID: String
+    let userID: String
+    let timestamp: Double
+    let json: String
+}
+
+/// The jobs waiting for a store's writer thread, and whether the queue still takes more.
+final class GroupCommitQueue: Sendable {
+    typealias Continuation = CheckedContinuation<Void, any Error>
+
+    /// A write waiting for the writer thread.
+    enum Job: Sendable {
+        case events([UserEvent], Double, [FeedbackRecord], Continuation)
+        case items([CatalogItem], Continuation)
+        case impressions([EncodedImpression])
+        case profile(StoredProfile, Continuation)
+        case prune(impressionsBefore: Double, Continuation)
+
+        /// The caller waiting for the job to commit (nobody waits for impressions).
+        var continuation: Continuation? {
+            switch self {
+            case .events(_, _, _, let c), .items(_, let c), .profile(_, let c), .prune(_, let c): return c
+            case .impressions: return nil
+            }
+        }
+    }
+
+    private let state = Mutex<(jobs: [Job], open: Bool)>(([], true))
+    /// Signalled once per accepted job, and by `waitForWriter()`.
+    private let wake = DispatchSemaphore(value: 0)
+    /// Signalled when `drain` returns.
+    private let drained = DispatchSemaphore(value: 0)
+
+    init() {}
+
+    // MARK: Callers
+
+    /// Queues the job `make` builds around the caller's continuation; returns once the writer
+    /// resumed it (at once, throwing, when the queue is closed).
+    func submit(_ make: (Continuation) -> Job) async throws {
+        try await withCheckedThrowingContinuation { (continuation: Continuation) in
+            enqueue(make(continuation), or: continuation)
+        }
+    }
+
+    /// Queues impressions, encoded here on the caller's thread (the writer only inserts them); does
+    /// not wait. Dropped once the queue is closed.
+    func log(_ impressions: [ImpressionRecord]) {
+        guard !impressions.isEmpty else { return }
+        let encoded = impressions.map { EncodedImpression(requestID: $0.requestID, userID: $0.userID, timestamp: $0.timestamp, json: $0.jsonText) }
+        let accepted = state.withLock { state -> Bool in
+            guard state.open else { return false }
+            state.jobs.append(.impressions(encoded))
+            return true
+        }
+        if accepted { wake.signal() }
+    }
+
+    private func enqueue(_ job: Job, or continuation: Continuation) {
+        let accepted = state.withLock { state -> Bool in
+            guard state.open else { return false }
+            state.jobs.append(job)
+            return true
+        }
+        if accepted { wake.signal() } else { continuation.resume(throwing: EventLogError(message: "the log is shut down")) }
+    }
+
+    // MARK: The writer and shutdown
+
+    /// The writer thread's loop: hands every job waiting to `commit` at once (which resumes their
+    /// callers), until the queue is closed and empty; then lets `waitForWriter()` return.
+    func drain(_ commit: ([Job]) -> Void) {
+        while true {
+            wake.wait()
+            let (jobs, open) = state.withLock { state -> ([Job], Bool) in
+                defer { state.jobs.removeAll() }
+                return (state.jobs, state.open)
+            }
+            if !jobs.isEmpty { commit(jobs) }
+            if !open && state.withLock({ $0.jobs.isEmpty }) { break }
+        }
+        drained.signal()
+    }
+
+    /// Refuses every later write; returns whether the queue was open until now.
+    func close() -> Bool {
+        state.withLock { state -> Bool in defer { state.open = false }; return state.open }
+    }
+
+    /// Wakes the writer to commit what was accepted before `close()` and waits until `drain`
+    /// returned. Call it once, after the `close()` that returned true, and only if a writer drains.
+    func waitForWriter() {
+        wake.signal()
+        drained.wait()
+    }
+}
+
+/// An event store whose writes go through a GroupCommitQueue: it gets the `EventStore` write calls
+/// from here, and commits (and resumes) the jobs on its own writer thread.
+protocol GroupCommitStore: EventStore {
+    var writes: GroupCommitQueue { get }
+}
+
+extension GroupCommitStore {
+    /// Appends stamped events and feedback records; returns once they are committed and observed.
+    public func append(_ events: [UserEvent], feedback: [FeedbackRecord], receivedAt: Double) async throws {
+        guard !events.isEmpty || !feedback.isEmpty else { return }
+        try await writes.submit { .events(events, receivedAt, feedback, $0) }
+    }
+
+    /// Stores (inserting or replacing) catalog items; returns once committed and observed.
+    public func store(_ items: [CatalogItem]) async throws {
+        guard !items.isEmpty else { return }
+        try await writes.submit { .items(items, $0) }
+    }
+
+    /// Stores a profile; returns once committed and observed.
+    public func store(_ profile: StoredProfile) async throws {
+        try await writes.submit { .profile(profile, $0) }
+    }
+
+    /// Logs impressions with the next transaction; does not wait (a served list is not an
+    /// acknowledged write: losing the last few on a crash leaves their feedback unjoined).
+    public func log(_ impressions: [ImpressionRecord]) {
+        writes.log(impressions)
+    }
+
+    /// Deletes impressions logged before `timestamp`; returns once committed.
+    public func prune(impressionsBefore timestamp: Double) async throws {
+        try await writes.submit { .prune(impressionsBefore: timestamp, $0) }
+    }
+}
