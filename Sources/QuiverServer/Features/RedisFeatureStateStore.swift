@@ -7,7 +7,6 @@
 // Writes are queued and sent by one background writer, every queued SET in one pipeline. A load
 // that misses memory asks Redis (one round trip), except on an event loop, which must not wait:
 // there the user reads as absent until the log's writer (which may wait) brings them back.
-import Dispatch
 import Foundation
 import QuiverCore
 import QuiverStore
@@ -18,13 +17,10 @@ final class RedisFeatureStateStore: FeatureStateStore {
     let redis: RedisOnlineStore
     let ttlSeconds: Int
     private let prefix: String
-    private let writes = DispatchQueue(label: "quiver.feature-state-writes")
-    /// Encoded states waiting for the writer, by user (a newer save replaces an unsent one).
-    private let pending = Mutex<(states: [String: [UInt8]], scheduled: Bool)>(([:], false))
-    /// Users this process has saved to Redis and not loaded back: only these are worth a round
+    private let writer: RedisWriteBehind
+    /// Keys this process has written to Redis and not loaded back: only these are worth a round
     /// trip (a user never evicted, the common case for a new user, costs none).
-    private let inRedis = Mutex<Set<String>>([])
-    static let maxPendingWrites = 10_000
+    private let inRedis: LockedShard<Set<String>>
 
     struct Counters: Sendable {
         var written = 0
@@ -36,7 +32,12 @@ final class RedisFeatureStateStore: FeatureStateStore {
         var writesDropped = 0
     }
     private let counts = Mutex(Counters())
-    var counters: Counters { counts.withLock { $0 } }
+    var counters: Counters {
+        var c = counts.withLock { $0 }
+        let w = writer.counters
+        (c.written, c.writeRoundTrips, c.writesDropped) = (w.entries, w.roundTrips, c.writesDropped + w.dropped)
+        return c
+    }
 
     init(memory: BoundedFeatureStateStore, redis: RedisOnlineStore, ttlSeconds: Int) {
         self.memory = memory
@@ -44,6 +45,11 @@ final class RedisFeatureStateStore: FeatureStateStore {
         self.ttlSeconds = ttlSeconds
         var random = SystemRandomNumberGenerator()
         prefix = "quiver:fs:\(String(random.next() & 0xFFFF_FFFF_FFFF, radix: 16)):"
+        let inRedis = LockedShard(Set<String>())
+        self.inRedis = inRedis
+        writer = RedisWriteBehind(store: redis, label: "quiver.feature-state-writes") { keys in
+            inRedis.withLock { $0.formUnion(keys) }
+        }
     }
 
     func key(_ userID: String) -> String { prefix + "{" + userID + "}" }
@@ -51,33 +57,25 @@ final class RedisFeatureStateStore: FeatureStateStore {
     func save(_ state: UserFeatureState, for userID: String) {
         memory.save(state, for: userID)
         guard let json = try? Self.encoder().encode(state) else { counts.withLock { $0.writesDropped += 1 }; return }
-        let encoded = ZlibCodec.compress(Array(json))
-        let schedule = pending.withLock { p -> Bool? in
-            guard p.states.count < Self.maxPendingWrites || p.states[userID] != nil else { return nil }
-            p.states[userID] = encoded
-            defer { p.scheduled = true }
-            return !p.scheduled
-        }
-        guard let schedule else { counts.withLock { $0.writesDropped += 1 }; return }
-        if schedule { writes.async { [self] in drain() } }
+        writer.set(key(userID), ZlibCodec.compress(Array(json)), options: ["EX", String(ttlSeconds)])
     }
 
     func load(userID: String) -> UserFeatureState? {
         if let state = memory.load(userID: userID) { return state }
+        let key = key(userID)
         // A state still waiting to be written is the newest one.
-        if let queued = pending.withLock({ $0.states.removeValue(forKey: userID) }) { return Self.decode(queued) }
-        guard inRedis.withLock({ $0.contains(userID) }) else { return nil }
+        if let queued = writer.takePending(key) { return Self.decode(queued) }
+        guard inRedis.withLock({ $0.contains(key) }) else { return nil }
         if Thread.current.name?.hasPrefix("quiver-loop") == true {
             counts.withLock { $0.skippedOnLoop += 1 }
             return nil
         }
-        let key = key(userID)
         guard let replies = redis.pipeline([RedisClusterCommand(["GET", key], key: key), RedisClusterCommand(["DEL", key], key: key)]),
               case .bulk(let bytes)? = replies.first, let state = Self.decode(bytes) else {
             counts.withLock { $0.missing += 1 }
             return nil
         }
-        inRedis.withLock { _ = $0.remove(userID) }
+        inRedis.withLock { _ = $0.remove(key) }
         counts.withLock { $0.loadedFromRedis += 1 }
         return state
     }
@@ -94,23 +92,5 @@ final class RedisFeatureStateStore: FeatureStateStore {
         let encoder = JSONEncoder()
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "+inf", negativeInfinity: "-inf", nan: "nan")
         return encoder
-    }
-
-    private func drain() {
-        let states = pending.withLock { p -> [String: [UInt8]] in
-            defer { p.states.removeAll(); p.scheduled = false }
-            return p.states
-        }
-        guard !states.isEmpty else { return }
-        let ttl = Array(String(ttlSeconds).utf8)
-        let commands = states.map { userID, bytes in
-            let key = Array(key(userID).utf8)
-            return RedisClusterCommand(arguments: [Array("SET".utf8), key, bytes, Array("EX".utf8), ttl], key: key)
-        }
-        guard let replies = redis.pipeline(commands) else { return }  // the store is down: those states stay in memory only
-        var written: [String] = []
-        for ((userID, _), reply) in zip(states, replies) where reply == .simple("OK") { written.append(userID) }
-        inRedis.withLock { $0.formUnion(written) }
-        counts.withLock { $0.written += written.count; $0.writeRoundTrips += 1 }
     }
 }

@@ -14,11 +14,8 @@ import Synchronization
 final class SharedResultCache: Sendable {
     let store: RedisOnlineStore
     let timeoutMs: Int
-    private let writes = DispatchQueue(label: "quiver.l2-writes")
-    /// SETs waiting for the writer, and whether a drain is scheduled.
-    private let pending = Mutex<(commands: [RedisClusterCommand], scheduled: Bool)>(([], false))
-    /// At most this many SETs wait; beyond it new ones are dropped (the store is slow or down).
-    static let maxPendingWrites = 10_000
+    let writer: RedisWriteBehind
+    private let lookupCount = Atomic<Int>(0)
 
     struct Counters: Sendable {
         /// Lookups made (each one round trip on the request path).
@@ -28,12 +25,16 @@ final class SharedResultCache: Sendable {
         var entriesWritten = 0
         var writesDropped = 0
     }
-    private let counts = Mutex(Counters())
-    var counters: Counters { counts.withLock { $0 } }
+    var counters: Counters {
+        let w = writer.counters
+        return Counters(lookups: lookupCount.load(ordering: .relaxed), writeRoundTrips: w.roundTrips, entriesWritten: w.entries,
+                        writesDropped: w.dropped)
+    }
 
     init(store: RedisOnlineStore, timeoutMs: Int) {
         self.store = store
         self.timeoutMs = timeoutMs
+        writer = RedisWriteBehind(store: store, label: "quiver.l2-writes")
     }
 
     /// The Redis key of a result-cache key. The user id is the hash tag: a user's entries share a
@@ -48,7 +49,7 @@ final class SharedResultCache: Sendable {
     /// or the store is down). GET and PTTL go in one pipelined round trip.
     func lookup(_ key: ResultCacheKey) -> (answer: CachedAnswer, remainingMs: Int)? {
         let redisKey = Self.redisKey(key)
-        counts.withLock { $0.lookups += 1 }
+        lookupCount.wrappingAdd(1, ordering: .relaxed)
         guard let replies = store.pipeline([RedisClusterCommand(["GET", redisKey], key: redisKey),
                                             RedisClusterCommand(["PTTL", redisKey], key: redisKey)]),
               replies.count == 2, case .bulk(let bytes) = replies[0], let answer = CachedAnswerCodec.decode(bytes) else { return nil }
@@ -58,31 +59,7 @@ final class SharedResultCache: Sendable {
 
     /// Stores `answer` under `key` for `ttl` seconds, in the background.
     func store(_ answer: CachedAnswer, for key: ResultCacheKey, ttl: Double) {
-        let redisKey = Self.redisKey(key)
-        let milliseconds = max(1, Int(ttl * 1000))
-        let command = RedisClusterCommand(
-            arguments: [Array("SET".utf8), Array(redisKey.utf8), CachedAnswerCodec.encode(answer), Array("PX".utf8),
-                        Array(String(milliseconds).utf8)],
-            key: Array(redisKey.utf8))
-        let schedule = pending.withLock { state -> Bool? in
-            guard state.commands.count < Self.maxPendingWrites else { return nil }
-            state.commands.append(command)
-            defer { state.scheduled = true }
-            return !state.scheduled
-        }
-        guard let schedule else { counts.withLock { $0.writesDropped += 1 }; return }
-        if schedule { writes.async { [self] in drainWrites() } }
-    }
-
-    /// Sends every queued SET in one pipeline (on the writer queue).
-    private func drainWrites() {
-        let commands = pending.withLock { state -> [RedisClusterCommand] in
-            defer { state.commands.removeAll(); state.scheduled = false }
-            return state.commands
-        }
-        guard !commands.isEmpty else { return }
-        _ = store.pipeline(commands)
-        counts.withLock { $0.writeRoundTrips += 1; $0.entriesWritten += commands.count }
+        writer.set(Self.redisKey(key), CachedAnswerCodec.encode(answer), options: ["PX", String(max(1, Int(ttl * 1000)))])
     }
 }
 
