@@ -64,6 +64,8 @@ public protocol EventStore: AnyObject, Sendable {
     func store(_ profile: StoredProfile) async throws
     /// Logs impressions with a later transaction; does not wait.
     func log(_ impressions: [ImpressionRecord])
+    /// The same, for impressions already encoded as JSON.
+    func log(encoded impressions: [EncodedImpression])
     /// Deletes impressions logged before `timestamp`; returns once committed.
     func prune(impressionsBefore timestamp: Double) async throws
     /// Lets queued writes finish, then stops writing and tailing.

@@ -61,17 +61,18 @@ enum ConfiguredServer {
             summary: AnswerSummary(scenario: "homepage", modelVersion: "v1+f2+m3", explanation: "ünïcode ✓", strategy: nil,
                                    strategyPropensity: 0.25, arm: "control", coldStart: true, degradation: nil, candidates: 410),
             impressionItems: [ImpressionItem(itemID: "i1", position: 1, score: -0.5, propensity: 0.05, source: "popular", explored: true)],
-            tokens: ["device=tv", ""], dense: [1.5, -0, .infinity])
+            tokens: ["device=tv", ""], dense: [1.5, -0, .infinity], impressionTail: #""userID":"u","tokens":[]}"#)
         let bytes = CachedAnswerCodec.encode(answer)
         let decoded = try #require(CachedAnswerCodec.decode(bytes))
         #expect(decoded.recommendationsJSON == answer.recommendationsJSON)
         #expect(decoded.summary.explanation == "ünïcode ✓" && decoded.summary.strategy == nil && decoded.summary.strategyPropensity == 0.25)
         #expect(decoded.summary.arm == "control" && decoded.summary.coldStart && decoded.summary.candidates == 410)
         #expect(decoded.impressionItems == answer.impressionItems && decoded.tokens == answer.tokens && decoded.dense == answer.dense)
+        #expect(decoded.impressionTail == answer.impressionTail)
         // Truncated, extended or of another version: refused, never misread.
         #expect(CachedAnswerCodec.decode(Array(bytes.dropLast())) == nil)
         #expect(CachedAnswerCodec.decode(bytes + [0]) == nil)
-        #expect(CachedAnswerCodec.decode([2] + bytes.dropFirst()) == nil)
+        #expect(CachedAnswerCodec.decode([CachedAnswerCodec.version + 1] + bytes.dropFirst()) == nil)
         #expect(CachedAnswerCodec.decode([]) == nil)
     }
 }

@@ -25,6 +25,12 @@ import Testing
     @Test func handWrittenImpressionJSONDecodesToTheSameRecord() throws {
         let decoded = try JSONDecoder().decode(ImpressionRecord.self, from: Data(Self.impression.jsonText.utf8))
         #expect(decoded == Self.impression)
+        // A kept tail with a new request id and time: the same record but for those two.
+        var again = Self.impression
+        again.requestID = "r-2 \"new\""
+        again.timestamp = 1_800_000_000.5
+        let json = ImpressionRecord.json(requestID: again.requestID, timestamp: again.timestamp, tail: Self.impression.jsonTail)
+        #expect(try JSONDecoder().decode(ImpressionRecord.self, from: Data(json.utf8)) == again)
     }
 
     @Test func recordsComeBackInLogOrderAfterAReopen() async throws {

@@ -93,7 +93,8 @@ extension RecommendationService {
         var summary = hit.summary
         if let degradation { summary.degradation = degradation }
         serve(requestID: prepared.requestID, userID: prepared.request.userID, scenario: prepared.scenario.name,
-              servedAt: prepared.wallNow, items: hit.impressionItems, tokens: hit.tokens, dense: hit.dense, summary: summary)
+              servedAt: prepared.wallNow, items: hit.impressionItems, tokens: hit.tokens, dense: hit.dense,
+              impressionTail: hit.impressionTail)
         counters.withLock { counters in
             counters.requests += 1
             if let degradation { counters.degraded[degradation, default: 0] += 1 } else { counters.cacheHits += 1 }
@@ -186,15 +187,19 @@ extension RecommendationService {
                            source: item.source.rawValue, explored: item.explored)
         }
         let denseFloats = dense.map(Float.init)
+        let impressionTail = ImpressionRecord(
+            requestID: requestID, userID: userID, scenario: scenario.name, timestamp: wallNow, modelVersion: summary.modelVersion,
+            strategy: summary.strategy, strategyPropensity: summary.strategyPropensity, arm: summary.arm, items: impressionItems,
+            tokens: tokens).jsonTail
         if useCache, list.degradation == nil {
             let answer = CachedAnswer(recommendationsJSON: itemsJSON, summary: summary, impressionItems: impressionItems,
-                                      tokens: tokens, dense: denseFloats)
+                                      tokens: tokens, dense: denseFloats, impressionTail: impressionTail)
             cache.store(answer, for: key, expiresAt: wallNow + scenario.cacheTTLSeconds)
             sharedCache?.store(answer, for: key, ttl: scenario.cacheTTLSeconds)
         }
         if prefetch { return [] }
         serve(requestID: requestID, userID: userID, scenario: scenario.name, servedAt: wallNow, items: impressionItems,
-              tokens: tokens, dense: denseFloats, summary: summary)
+              tokens: tokens, dense: denseFloats, impressionTail: impressionTail)
         if let observation {
             sessions.record(userID, observation: observation, strategy: query.strategy, requestID: requestID,
                             shown: list.items.count, now: wallNow)
@@ -211,14 +216,13 @@ extension RecommendationService {
         return w.bytes
     }
 
-    /// Remembers the impression for feedback joins and logs it.
+    /// Remembers the impression for feedback joins and logs it (its JSON from the answer's kept tail).
     private func serve(requestID: String, userID: String, scenario: String, servedAt: Double, items: [ImpressionItem],
-                       tokens: [String], dense: [Float], summary: AnswerSummary) {
+                       tokens: [String], dense: [Float], impressionTail: String) {
         impressions.remember(requestID, ServedImpression(userID: userID, scenario: scenario, timestamp: servedAt,
                                                          items: items, tokens: tokens, dense: dense))
-        features.log.log([ImpressionRecord(requestID: requestID, userID: userID, scenario: scenario, timestamp: servedAt,
-                                           modelVersion: summary.modelVersion, strategy: summary.strategy,
-                                           strategyPropensity: summary.strategyPropensity, arm: summary.arm, items: items, tokens: tokens)])
+        features.log.log(encoded: [EncodedImpression(requestID: requestID, userID: userID, timestamp: servedAt,
+                                                     json: ImpressionRecord.json(requestID: requestID, timestamp: servedAt, tail: impressionTail))])
     }
 
     private func fallbackList(_ ids: [String], count: Int, source: CandidateSource, reason: String, excluding: Set<String>) -> RankedList {

@@ -13,12 +13,15 @@ struct CachedAnswer: Sendable {
     var impressionItems: [ImpressionItem]
     var tokens: [String]
     var dense: [Float]
+    /// The impression's JSON but for the request id and time (`ImpressionRecord.jsonTail`): each
+    /// serving of the answer logs its impression without encoding the list again.
+    var impressionTail: String
 
     /// Bytes this entry holds, roughly (its key and the fixed overheads included).
     var approximateBytes: Int {
         recommendationsJSON.count + summary.explanation.utf8.count + summary.modelVersion.utf8.count
             + impressionItems.reduce(0) { $0 + 64 + $1.itemID.utf8.count + $1.source.utf8.count }
-            + tokens.reduce(0) { $0 + 16 + $1.utf8.count } + dense.count * 4 + 512
+            + tokens.reduce(0) { $0 + 16 + $1.utf8.count } + dense.count * 4 + impressionTail.utf8.count + 512
     }
 }
 

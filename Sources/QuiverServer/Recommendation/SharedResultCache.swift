@@ -66,7 +66,7 @@ final class SharedResultCache: Sendable {
 /// CachedAnswer <-> bytes: a version byte, then fields in order; strings and byte arrays are a
 /// 32-bit length and the bytes; numbers little-endian.
 enum CachedAnswerCodec {
-    static let version: UInt8 = 1
+    static let version: UInt8 = 2
 
     static func encode(_ answer: CachedAnswer) -> [UInt8] {
         var w = ByteWriter()
@@ -86,6 +86,7 @@ enum CachedAnswerCodec {
         for token in answer.tokens { w.string(token) }
         w.u32(UInt32(answer.dense.count))
         for value in answer.dense { w.u32(value.bitPattern) }
+        w.string(answer.impressionTail)
         return w.bytes
     }
 
@@ -108,11 +109,12 @@ enum CachedAnswerCodec {
         guard let denseCount = r.u32(), denseCount <= 1_000_000 else { return nil }
         var dense: [Float] = []
         for _ in 0..<denseCount { guard let v = r.u32() else { return nil }; dense.append(Float(bitPattern: v)) }
-        guard r.atEnd else { return nil }
+        guard let impressionTail = r.string(), r.atEnd else { return nil }
         let summary = AnswerSummary(scenario: scenario, modelVersion: modelVersion, explanation: explanation, strategy: strategy,
                                     strategyPropensity: strategyPropensity, arm: arm, coldStart: coldStart == 1,
                                     degradation: degradation, candidates: Int(min(candidates, UInt64(Int.max))))
-        return CachedAnswer(recommendationsJSON: json, summary: summary, impressionItems: items, tokens: tokens, dense: dense)
+        return CachedAnswer(recommendationsJSON: json, summary: summary, impressionItems: items, tokens: tokens, dense: dense,
+                            impressionTail: impressionTail)
     }
 }
 

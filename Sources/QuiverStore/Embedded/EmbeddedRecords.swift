@@ -123,13 +123,25 @@ public struct StoredSnapshot: Sendable {
 extension ImpressionRecord {
     /// The record as JSON, written by hand (JSONEncoder cost more than serving a cached answer);
     /// the keys are the synthesized Codable keys, so `JSONDecoder` reads it back.
-    public var jsonText: String {
+    public var jsonText: String { Self.json(requestID: requestID, timestamp: timestamp, tail: jsonTail) }
+
+    /// The JSON of a record from its request id, time and `jsonTail` (a cached answer served again
+    /// keeps its tail and writes only this much per request).
+    public static func json(requestID: String, timestamp: Double, tail: String) -> String {
+        var w = JSONWriter(capacity: 64 + requestID.utf8.count + tail.utf8.count)
+        w.raw("{"); w.key("requestID"); w.string(requestID)
+        w.comma(); w.key("timestamp"); w.number(timestamp.isFinite ? timestamp : 0)
+        w.comma()
+        return String(decoding: w.bytes, as: UTF8.self) + tail
+    }
+
+    /// Every field but the request id and the time, as the rest of a JSON object (from the first
+    /// key to the closing brace).
+    public var jsonTail: String {
         func number(_ value: Double) -> Double { value.isFinite ? value : 0 }
         var w = JSONWriter(capacity: 128 + 96 * items.count)
-        w.raw("{"); w.key("requestID"); w.string(requestID)
-        w.comma(); w.key("userID"); w.string(userID)
+        w.key("userID"); w.string(userID)
         w.comma(); w.key("scenario"); w.string(scenario)
-        w.comma(); w.key("timestamp"); w.number(number(timestamp))
         w.comma(); w.key("modelVersion"); w.string(modelVersion)
         if let strategy { w.comma(); w.key("strategy"); w.string(strategy) }
         if let strategyPropensity { w.comma(); w.key("strategyPropensity"); w.number(number(strategyPropensity)) }

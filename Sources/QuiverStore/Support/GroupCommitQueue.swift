@@ -8,11 +8,19 @@ import QuiverCore
 import Synchronization
 
 /// An impression as a writer inserts it, encoded on the caller's thread.
-struct EncodedImpression: Sendable {
-    let requestID: String
-    let userID: String
-    let timestamp: Double
-    let json: String
+public struct EncodedImpression: Sendable {
+    public let requestID: String
+    public let userID: String
+    public let timestamp: Double
+    /// The record's JSON (`ImpressionRecord.jsonText`, or `ImpressionRecord.json(...)` from a kept tail).
+    public let json: String
+
+    public init(requestID: String, userID: String, timestamp: Double, json: String) {
+        self.requestID = requestID
+        self.userID = userID
+        self.timestamp = timestamp
+        self.json = json
+    }
 }
 
 /// The jobs waiting for a store's writer thread, and whether the queue still takes more.
@@ -56,9 +64,8 @@ final class GroupCommitQueue: Sendable {
 
     /// Queues impressions, encoded here on the caller's thread (the writer only inserts them); does
     /// not wait. Dropped once the queue is closed.
-    func log(_ impressions: [ImpressionRecord]) {
-        guard !impressions.isEmpty else { return }
-        let encoded = impressions.map { EncodedImpression(requestID: $0.requestID, userID: $0.userID, timestamp: $0.timestamp, json: $0.jsonText) }
+    func log(_ encoded: [EncodedImpression]) {
+        guard !encoded.isEmpty else { return }
         let accepted = state.withLock { state -> Bool in
             guard state.open else { return false }
             state.jobs.append(.impressions(encoded))
@@ -133,6 +140,11 @@ extension GroupCommitStore {
     /// Logs impressions with the next transaction; does not wait (a served list is not an
     /// acknowledged write: losing the last few on a crash leaves their feedback unjoined).
     public func log(_ impressions: [ImpressionRecord]) {
+        writes.log(impressions.map { EncodedImpression(requestID: $0.requestID, userID: $0.userID, timestamp: $0.timestamp, json: $0.jsonText) })
+    }
+
+    /// Logs impressions already encoded (a cached answer served again reuses its JSON tail).
+    public func log(encoded impressions: [EncodedImpression]) {
         writes.log(impressions)
     }
 
