@@ -78,7 +78,8 @@ import Testing
         let ctx = ScoringContext(userId: "u", dense: [0.3, -1, 2])
         let fast = model.score(items, context: ctx)
         for (i, item) in items.enumerated() {
-            #expect(abs(fast[i] - model.explain(item, context: ctx).score) < 1e-9)
+            // The item block of the fast path is in Float: equal to ~1e-7 of the bonus.
+            #expect(abs(fast[i] - model.explain(item, context: ctx).score) < 1e-5)
         }
     }
 
