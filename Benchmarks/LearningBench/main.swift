@@ -259,6 +259,22 @@ if which == "all" || which == "perf" {
     latency("LinearTS d=64 shared") { lts.score(candidates, context: requestCtx, using: &rg) }
     let ftrlCandidates = (0..<1_000).map { items[$0] }
     latency("FTRL (~43 hashed terms)") { ftrl.score(ftrlCandidates, context: ctxs[0], using: &rg) }
+    // The ensemble: the three d = 64 / hashed scorers over the same 1,000 candidates, one after the
+    // other and in parallel (members on the cores; lists of 1,000 are not cut).
+    let ensembleCandidates = (0..<1_000).map { i in
+        ScoringCandidate(itemId: "c\(i)", dense: candidates[i].dense, tokens: items[i].tokens)
+    }
+    let members: [any ScoringModel] = [lin, lts, ftrl]
+    latency("ensemble (LinUCB + LinearTS + FTRL), sequential") {
+        ScoreFusion.weightedBlend(members.map { $0.score(ensembleCandidates, context: requestCtx, seed: 7) }, weights: [0.4, 0.3, 0.3])
+    }
+    let bandits: [any ScoringModel] = [lin, lts]
+    latency("ensemble d=64 (LinUCB + LinearTS), one core") {
+        ScoreFusion.weightedBlend(bandits.map { $0.score(candidates, context: requestCtx, seed: 7) }, weights: [0.5, 0.5])
+    }
+    latency("ensemble (LinUCB + LinearTS + FTRL), parallel") {
+        ParallelEnsembleScoring.blend(members, weights: [0.4, 0.3, 0.3], candidates: ensembleCandidates, context: requestCtx, seed: 7)
+    }
     var lin8 = LinUCB(dimension: 64, alpha: 0.5, vectorMap: .context, sharing: .disjoint)
     for (i, f) in linFeedback.prefix(20_000).enumerated() {
         var f = f

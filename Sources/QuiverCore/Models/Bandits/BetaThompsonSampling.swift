@@ -29,6 +29,9 @@ public struct BetaThompsonSampling: BanditPolicy {
         return (priorAlpha + s.rewardSum, priorBeta + s.pulls - s.rewardSum)
     }
 
+    /// One posterior draw serves every candidate of a call: a list is never scored in parts.
+    public var scoresCandidatesIndependently: Bool { false }
+
     public func score<G: RandomNumberGenerator>(
         _ candidates: [ScoringCandidate], context: ScoringContext, using generator: inout G
     ) -> [Double] {

@@ -50,6 +50,9 @@ public struct LinearThompsonSampling: BanditPolicy {
         return xs.indices.map { DenseLinearAlgebra.dot(thetas[samplerIndex[$0]], xs[$0]) }
     }
 
+    /// One posterior draw serves every candidate of a call: a list is never scored in parts.
+    public var scoresCandidatesIndependently: Bool { false }
+
     public func score<G: RandomNumberGenerator>(
         _ candidates: [ScoringCandidate], context: ScoringContext, using generator: inout G
     ) -> [Double] {

@@ -131,9 +131,24 @@ public protocol ScoringModel: SnapshottingModel {
     mutating func update(batch: [ModelFeedback])
     /// Explains the (deterministic) score of one candidate.
     func explain(_ candidate: ScoringCandidate, context: ScoringContext) -> ScoreExplanation
+    /// Whether a candidate's score depends on that candidate alone (given the model and the
+    /// context), so a long list may be scored in parts (`ParallelEnsembleScoring`). False for
+    /// models that draw one sample per call for all candidates (Thompson sampling).
+    var scoresCandidatesIndependently: Bool { get }
+    /// Scores with a generator seeded by `seed`. The form to call through `any ScoringModel` (an
+    /// ensemble's members): its witness is specialised for each model, where the generic form
+    /// called through an existential runs unspecialised code.
+    func score(_ candidates: [ScoringCandidate], context: ScoringContext, seed: UInt64) -> [Double]
 }
 
 extension ScoringModel {
+    public var scoresCandidatesIndependently: Bool { true }
+
+    public func score(_ candidates: [ScoringCandidate], context: ScoringContext, seed: UInt64) -> [Double] {
+        var generator = SeededRandom(seed: seed)
+        return score(candidates, context: context, using: &generator)
+    }
+
     public mutating func update(batch: [ModelFeedback]) {
         for feedback in batch { update(feedback) }
     }
