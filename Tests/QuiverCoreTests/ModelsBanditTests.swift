@@ -83,6 +83,28 @@ import Testing
         }
     }
 
+    @Test func sharedLinearThompsonFastPathMatchesThetaDotX() {
+        // With no exploration the draw is the posterior mean: the score must be theta . x with x
+        // built the generic way (context then item features, cut or zero-padded to d).
+        var model = LinearThompsonSampling(dimension: 7, explorationScale: 0, vectorMap: .contextAndItem, sharing: .shared)
+        var g = SeededRandom(seed: 8)
+        let items = (0..<15).map { i in ScoringCandidate(itemId: "i\(i)", dense: (0..<(i % 6)).map { _ in g.nextGaussian() }) }
+        for _ in 0..<100 {
+            let ctx = ScoringContext(userId: "u", dense: (0..<3).map { _ in g.nextGaussian() })
+            model.update(ModelFeedback(context: ctx, candidate: items[Int(g.next() % 15)], reward: g.nextGaussian()))
+        }
+        for contextLength in [0, 3, 7, 9] {
+            let ctx = ScoringContext(userId: "u", dense: (0..<contextLength).map { Double($0) - 1.5 })
+            let fast = model.score(items, context: ctx, seed: 1)
+            let theta = model.state.sharedArm.theta
+            for (i, item) in items.enumerated() {
+                let x = model.state.vector(context: ctx, candidate: item)
+                let expected = zip(theta, x).reduce(0) { $0 + $1.0 * $1.1 }
+                #expect(abs(fast[i] - expected) < 1e-9, "context \(contextLength), item \(i)")
+            }
+        }
+    }
+
     @Test func hybridLinUCBEqualsRidgeRegressionOnTheJointFeatures() throws {
         // Hybrid LinUCB is ridge regression on phi = [z ; x placed in arm a's block]: mean and bonus
         // must equal the direct solution with the joint (k + K d) x (k + K d) matrix.

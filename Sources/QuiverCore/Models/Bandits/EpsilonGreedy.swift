@@ -1,11 +1,12 @@
 // EpsilonGreedy: context-free bandit over item ids — exploit the best mean reward, explore
-// uniformly with probability epsilon, epsilon decaying with the number of updates.
+// uniformly with probability epsilon, epsilon decaying with the number of updates and, when
+// `adaptive` is set, rising again when the rewards observed fall (PerformanceAdaptiveRate).
 // Invariant: choiceProbabilities = epsilon/K everywhere plus (1 - epsilon) on the greedy arm.
 
 /// Epsilon-greedy with a decaying epsilon.
 public struct EpsilonGreedy: BanditPolicy {
     public static let modelName = "EpsilonGreedy"
-    public static let formatVersion = 1
+    public static let formatVersion = 2
 
     /// Exploration probability as a function of the update count.
     public var epsilon: DecaySchedule
@@ -13,14 +14,25 @@ public struct EpsilonGreedy: BanditPolicy {
     public var initialValue: Double
     public private(set) var arms: [String: ArmRewardStatistics] = [:]
     public private(set) var updateCount = 0
+    /// When set, epsilon follows measured performance too: it replaces `epsilon` as the schedule.
+    public var adaptive: PerformanceAdaptiveRate?
 
     public init(epsilon: DecaySchedule = .inverse(initial: 0.2, scale: 1_000, floor: 0.01), initialValue: Double = 0) {
         self.epsilon = epsilon
         self.initialValue = initialValue
     }
 
+    /// Epsilon from `adaptive`'s schedule, raised when the observed rewards fall (see
+    /// PerformanceAdaptiveRate).
+    public init(adaptive: PerformanceAdaptiveRate, initialValue: Double = 0) {
+        self.init(epsilon: adaptive.schedule, initialValue: initialValue)
+        self.adaptive = adaptive
+    }
+
     /// The exploration probability now.
-    public var currentEpsilon: Double { min(1, max(0, epsilon.value(at: Double(updateCount)))) }
+    public var currentEpsilon: Double {
+        min(1, max(0, adaptive?.rate(at: Double(updateCount)) ?? epsilon.value(at: Double(updateCount))))
+    }
 
     public func score<G: RandomNumberGenerator>(
         _ candidates: [ScoringCandidate], context: ScoringContext, using generator: inout G
@@ -56,6 +68,7 @@ public struct EpsilonGreedy: BanditPolicy {
         guard feedback.isFinite else { return }
         arms[feedback.candidate.itemId, default: ArmRewardStatistics()].pulls += 1
         arms[feedback.candidate.itemId, default: ArmRewardStatistics()].rewardSum += feedback.reward
+        adaptive?.observe(reward: feedback.reward)
         updateCount += 1
     }
 
@@ -70,7 +83,7 @@ public struct EpsilonGreedy: BanditPolicy {
     public func describe() -> ModelDescription {
         ModelDescription(
             name: Self.modelName, formatVersion: Self.formatVersion,
-            parameters: ["epsilon": epsilon.summary, "current_epsilon": "\(currentEpsilon)",
+            parameters: ["epsilon": adaptive?.summary ?? epsilon.summary, "current_epsilon": "\(currentEpsilon)",
                          "initial_value": "\(initialValue)", "arms": "\(arms.count)"],
             updateCount: updateCount)
     }
@@ -81,6 +94,8 @@ public struct EpsilonGreedy: BanditPolicy {
         w.write(initialValue)
         w.write(updateCount)
         w.write(arms)
+        w.write(adaptive != nil)
+        if let adaptive { w.write(adaptive) }
         return w.bytes
     }
 
@@ -90,6 +105,7 @@ public struct EpsilonGreedy: BanditPolicy {
         initialValue = try r.readDouble()
         updateCount = try r.readInt()
         arms = try r.readArms()
+        if r.version >= 2, try r.readBool() { adaptive = try r.readAdaptiveRate() }
         try r.finish()
     }
 }

@@ -63,6 +63,22 @@ public struct LinearThompsonSampling: BanditPolicy {
         if state.sharing == .shared {
             sharedTheta = state.sharedArm.thetaSampler(scale: explorationScale).draw(using: &generator)
         }
+        if let theta = sharedTheta, state.vectorMap == .contextAndItem {
+            // x = [context; item]: the context's share of theta . x once, then O(d_item) per candidate.
+            let d = state.dimension
+            return theta.withUnsafeBufferPointer { t in
+                let dc = min(context.dense.count, d)
+                var contextPart = 0.0
+                context.dense.withUnsafeBufferPointer { c in for i in 0..<dc { contextPart += t[i] * c[i] } }
+                return candidates.map { candidate in
+                    candidate.dense.withUnsafeBufferPointer { v in
+                        var s = contextPart
+                        for j in 0..<min(d - dc, v.count) { s += t[dc + j] * v[j] }
+                        return s
+                    }
+                }
+            }
+        }
         var x: [Double] = []
         var scores: [Double] = []
         scores.reserveCapacity(candidates.count)
