@@ -103,6 +103,11 @@ extension RecommendationRoutes {
 
     /// The body as one request or a batch within `limit`, or the 400 that says what is wrong.
     static func decode(_ request: HTTPRequest, limit: Int) -> DecodedRecommend {
+        // The common flat body without Foundation's decoder; anything else goes to JSONDecoder.
+        if request.headers["content-type"].map({ $0.lowercased().hasPrefix("application/json") }) ?? true,
+           let single = RecommendRequestParser.parse(request.body) {
+            return .requests([single], batch: false)
+        }
         switch JSONBody.decode(RecommendBody.self, from: request) {
         case .failure(let error):
             return .answered(error.response)
