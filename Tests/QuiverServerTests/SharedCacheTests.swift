@@ -147,6 +147,61 @@ struct SharedCacheTests {
         }
     }
 
+    @Test func aSessionContinuesOnTheOtherServer() async throws {
+        let redis = try TestServers.requireRedis()
+        let endpoint = try #require(RedisEndpoint(url: redis))
+        let scenarios = """
+        version: sessions-v1
+        scenarios:
+          - name: homepage
+            exploration: {policy: none}
+            session_agent: true
+            cache_ttl_seconds: 0
+        """
+        let a = APIServer.temporaryDirectory(), b = APIServer.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: a); try? FileManager.default.removeItem(atPath: b) }
+        for directory in [a, b] {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try scenarios.write(toFile: directory + "/scenarios.yaml", atomically: true, encoding: .utf8)
+        }
+        let configure: (inout QuiverConfiguration) -> Void = { c in
+            c.onlineStore = "redis"
+            c.redisURL = redis
+        }
+        let user = "session-\(UUID().uuidString)"
+        /// The stored session's depth, once it reaches `depth` (writes are in the background).
+        func storedDepth(reaching depth: Int) async throws -> Int? {
+            let connection = try RedisConnection(endpoint: endpoint)
+            var seen: Int?
+            for _ in 0..<200 {
+                if case .bulk(let bytes) = try connection.command(["GET", SharedSessions.key(user)]),
+                   let object = try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] {
+                    seen = object["depth"] as? Int
+                    if seen == depth { return seen }
+                }
+                try await Task.sleep(for: .milliseconds(25))
+            }
+            return seen
+        }
+        try await ConfiguredServer.run(a, configure) { portA, _ in
+            try await ConfiguredServer.run(b, configure) { portB, _ in
+                try await APIServer.seed(portA)
+                try await APIServer.seed(portB)
+                let body = #"{"user_id": "\#(user)", "n_recommendations": 3}"#
+                let (first, answer) = try await APIServer.request(portA, "POST", "/api/v1/personalization/recommend", body)
+                #expect(first == 200 && answer["strategy"] != nil)
+                #expect(try await storedDepth(reaching: 1) == 1, "A's first step is in Redis")
+                let (second, _) = try await APIServer.request(portB, "POST", "/api/v1/personalization/recommend", body)
+                #expect(second == 200)
+                // B continued A's session (its own would be at depth 1 again).
+                #expect(try await storedDepth(reaching: 2) == 2)
+                let (third, _) = try await APIServer.request(portA, "POST", "/api/v1/personalization/recommend", body)
+                #expect(third == 200)
+                #expect(try await storedDepth(reaching: 3) == 3, "and A continued B's")
+            }
+        }
+    }
+
     @Test func keepsAnsweringWhileRedisIsDownAndUsesItAgainWhenItIsBack() async throws {
         let port = freeLoopbackPort()
         let scratch = APIServer.temporaryDirectory()

@@ -100,7 +100,15 @@ extension RecommendationService {
             if joined, let id = request.requestID { impressions.unmarkFeedback(id, key: dedupeKey) }
             return .unavailable("feedback could not be made durable: \(error)")
         }
-        if joined, let id = request.requestID { sessions.credit(request.userID, requestID: id, reward: reward) }
+        if joined, let id = request.requestID {
+            // Another process may have served the step: its shared session is the one to credit.
+            let agentPlays = served.flatMap { s in scenarios.withLock { $0.current.scenario(named: s.scenario)?.sessionAgent } } ?? false
+            if agentPlays, let sharedSessions, let remote = try? await pool.run({ sharedSessions.fetch(request.userID) }) {
+                sessions.adopt(request.userID, remote)
+            }
+            sessions.credit(request.userID, requestID: id, reward: reward)
+            if agentPlays, let sharedSessions, let session = sessions.exported(request.userID) { sharedSessions.save(request.userID, session) }
+        }
         counters.withLock { counters in
             counters.feedback += 1
             if joined { counters.joinedFeedback += 1 }

@@ -52,17 +52,24 @@ extension RecommendationService {
         case .failure(let fault): return .failure(fault)
         case .success(let p): prepared = p
         }
-        guard prepared.useCache else { return .success(compute(prepared, prefetch: false)) }
-        if let hit = cache.lookup(prepared.key, now: wallNow) { return .success(answer(prepared, from: hit, degradation: nil)) }
-        let key = prepared.key
-        let found: (answer: CachedAnswer, remainingMs: Int)? = (try? await pool.run({ shared.lookup(key) })) ?? nil
-        if let (hit, remainingMs) = found {
+        let userID = request.userID
+        if prepared.useCache, let hit = cache.lookup(prepared.key, now: wallNow) {
+            return .success(answer(prepared, from: hit, degradation: nil))
+        }
+        // One round trip for the shared answer and, when the agent plays, the user's shared session.
+        let sessionKey = prepared.scenario.sessionAgent ? sharedSessions.map { _ in SharedSessions.key(userID) } : nil
+        let key = prepared.useCache ? prepared.key : nil
+        let found = (try? await pool.run({ shared.lookup(key, extra: sessionKey) })) ?? SharedResultCache.Found()
+        if let key, let (hit, remainingMs) = found.answer {
             cache.store(hit, for: key, expiresAt: wallNow + Double(remainingMs) / 1000)
             counters.withLock { $0.sharedCacheHits += 1 }
             return .success(answer(prepared, from: hit, degradation: nil))
         }
-        counters.withLock { $0.sharedCacheMisses += 1 }
-        return .success(compute(prepared, prefetch: false))
+        if key != nil { counters.withLock { $0.sharedCacheMisses += 1 } }
+        if let bytes = found.extra, let session = SharedSessions.decode(bytes) { sessions.adopt(userID, session) }
+        let bytes = compute(prepared, prefetch: false)
+        if sessionKey != nil, let sharedSessions, let session = sessions.exported(userID) { sharedSessions.save(userID, session) }
+        return .success(bytes)
     }
 
     /// Validates the request and builds its cache key.

@@ -53,6 +53,8 @@ final class RecommendationService: Sendable {
     let cache: ResultCache
     /// The second-level cache on the online store (nil: `online_store.backend` is memory).
     let sharedCache: SharedResultCache?
+    /// The agent's sessions in the online store (nil: `online_store.backend` is memory).
+    let sharedSessions: SharedSessions?
     let impressions: ImpressionIndex
     let sessions: SessionTracker
     let agent: Mutex<SessionStrategyAgent>
@@ -74,6 +76,7 @@ final class RecommendationService: Sendable {
          onlineStore: RedisOnlineStore? = nil, logger: Logger) throws {
         self.configuration = configuration
         sharedCache = onlineStore.map { SharedResultCache(store: $0, timeoutMs: configuration.onlineStoreTimeoutMs) }
+        sharedSessions = onlineStore.map { SharedSessions(store: $0, timeoutSeconds: configuration.sessionTimeoutSeconds) }
         self.snapshots = snapshots
         self.pool = pool
         self.features = features

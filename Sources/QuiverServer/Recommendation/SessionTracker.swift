@@ -1,7 +1,11 @@
 // SessionTracker: the per-user session the Q-learning agent plays in. A session is the user's
 // requests until `timeout` seconds of silence; each request is a step (observation, chosen
 // strategy), feedback to the step's request id credits its reward, and the next request (or the
-// session's end) turns the step into a Q-learning transition. Bounded LRU, sharded.
+// session's end) turns the step into a Q-learning transition. Bounded LRU, sharded. With an online
+// store a session is also shared between processes (SharedSessions): a process adopts the stored
+// copy when it changed after its own (`modifiedAt`), so a user's session continues whichever process
+// serves them.
+import Foundation
 import QuiverCore
 import Synchronization
 
@@ -15,19 +19,21 @@ struct SessionTransition: Sendable {
 }
 
 final class SessionTracker: Sendable {
-    private struct Step {
+    struct Step: Codable, Sendable {
         var observation: SessionObservation
         var strategy: SessionStrategy
         var requestID: String
         var reward: Double
     }
-    private struct Session {
+    struct Session: Codable, Sendable {
         var lastSeen: Double
         var impressions = 0
         var clicks = 0
         var depth = 0
         var lastReward: Double?
         var step: Step?
+        /// When any of it last changed (a step begun or recorded, a reward credited).
+        var modifiedAt = 0.0
     }
     private let shards: [LockedShard<BoundedLRU<String, Session>>]
     let timeout: Double
@@ -57,6 +63,7 @@ final class SessionTracker: Sendable {
             if let step = session.step {
                 transitions.append(SessionTransition(from: step.observation, strategy: step.strategy, reward: step.reward, next: observation))
             }
+            session.modifiedAt = Self.clock()
             lru.set(session, for: userID, expiresAt: .infinity)
             return (observation, transitions)
         }
@@ -72,6 +79,7 @@ final class SessionTracker: Sendable {
                 session.depth += 1
                 session.impressions += shown
                 session.lastSeen = now
+                session.modifiedAt = Self.clock()
             }
         }
     }
@@ -83,7 +91,23 @@ final class SessionTracker: Sendable {
                 guard session.step?.requestID == requestID else { return }
                 session.step?.reward += reward
                 if reward > 0 { session.clicks += 1 }
+                session.modifiedAt = Self.clock()
             }
         }
     }
+
+    /// The user's session as it is now (for sharing), if there is one.
+    func exported(_ userID: String) -> Session? {
+        shard(userID).withLock { $0.staleValue(for: userID) }
+    }
+
+    /// Takes `remote` as the user's session when it changed after the local one.
+    func adopt(_ userID: String, _ remote: Session) {
+        shard(userID).withLock { lru in
+            if let local = lru.staleValue(for: userID), local.modifiedAt >= remote.modifiedAt { return }
+            lru.set(remote, for: userID, expiresAt: .infinity)
+        }
+    }
+
+    static func clock() -> Double { Date().timeIntervalSince1970 }
 }

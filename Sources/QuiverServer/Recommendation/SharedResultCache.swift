@@ -45,16 +45,32 @@ final class SharedResultCache: Sendable {
         return "quiver:rc:{\(key.userID)}:\(String(key.userVersion, radix: 16)):\(digest)"
     }
 
-    /// The cached answer for `key` and the milliseconds it has left, or nil (absent, unreadable,
-    /// or the store is down). GET and PTTL go in one pipelined round trip.
-    func lookup(_ key: ResultCacheKey) -> (answer: CachedAnswer, remainingMs: Int)? {
-        let redisKey = Self.redisKey(key)
+    /// What one lookup found: the cached answer and the milliseconds it has left, and the value
+    /// of the extra key asked for (the user's shared session).
+    struct Found {
+        var answer: (answer: CachedAnswer, remainingMs: Int)?
+        var extra: [UInt8]?
+    }
+
+    /// Looks `key` up (GET and PTTL) and, when given, GETs `extra` too, all in one pipelined round
+    /// trip (both keys carry the user's hash tag). Nil parts: absent, unreadable, or the store is down.
+    func lookup(_ key: ResultCacheKey?, extra: String? = nil) -> Found {
+        var commands: [RedisClusterCommand] = []
+        if let key {
+            let redisKey = Self.redisKey(key)
+            commands += [RedisClusterCommand(["GET", redisKey], key: redisKey), RedisClusterCommand(["PTTL", redisKey], key: redisKey)]
+        }
+        if let extra { commands.append(RedisClusterCommand(["GET", extra], key: extra)) }
+        guard !commands.isEmpty else { return Found() }
         lookupCount.wrappingAdd(1, ordering: .relaxed)
-        guard let replies = store.pipeline([RedisClusterCommand(["GET", redisKey], key: redisKey),
-                                            RedisClusterCommand(["PTTL", redisKey], key: redisKey)]),
-              replies.count == 2, case .bulk(let bytes) = replies[0], let answer = CachedAnswerCodec.decode(bytes) else { return nil }
-        guard case .integer(let remaining) = replies[1], remaining > 0 else { return nil }
-        return (answer, remaining)
+        guard let replies = store.pipeline(commands), replies.count == commands.count else { return Found() }
+        var found = Found()
+        if key != nil, case .bulk(let bytes) = replies[0], let answer = CachedAnswerCodec.decode(bytes),
+           case .integer(let remaining) = replies[1], remaining > 0 {
+            found.answer = (answer, remaining)
+        }
+        if extra != nil, case .bulk(let bytes) = replies[replies.count - 1] { found.extra = bytes }
+        return found
     }
 
     /// Stores `answer` under `key` for `ttl` seconds, in the background.

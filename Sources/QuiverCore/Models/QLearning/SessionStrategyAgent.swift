@@ -7,12 +7,12 @@
 // the step (e.g. clicks in the served slate); the session end is a terminal transition.
 
 /// The per-session strategies the agent chooses between.
-public enum SessionStrategy: Int, Sendable, Hashable, CaseIterable {
+public enum SessionStrategy: Int, Sendable, Hashable, CaseIterable, Codable {
     case exploit = 0, explore, diversify, trending, similarToLast
 }
 
 /// What the server knows about a session when it asks for a strategy.
-public struct SessionObservation: Sendable, Hashable {
+public struct SessionObservation: Sendable, Hashable, Codable {
     public var impressions: Int
     public var clicks: Int
     public var depth: Int
