@@ -87,6 +87,24 @@ struct SharedDeploymentTests {
         let sharedHits = try await ConfiguredServer.sharedCacheMetrics(portB)["hits"] as? Int ?? 0
         #expect(sharedHits >= 1)
 
+        // A scenario set PUT on A becomes B's within the sync interval (2 s); a rollback on B reaches A.
+        let newSet = testScenarios.replacingOccurrences(of: "version: test-v1", with: "version: shared-v2")
+        let (put, _) = try await APIServer.request(portA, "PUT", "/api/v1/scenarios", newSet, contentType: "application/yaml")
+        #expect(put == 200)
+        func version(_ port: Int, becomes expected: String) async throws -> String? {
+            var seen: String?
+            for _ in 0..<100 {
+                seen = try await Self.request(port, "GET", "/api/v1/scenarios").1["version"] as? String
+                if seen == expected { return seen }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            return seen
+        }
+        #expect(try await version(portB, becomes: "shared-v2") == "shared-v2")
+        let (rollback, _) = try await APIServer.request(portB, "POST", "/api/v1/scenarios/rollback")
+        #expect(rollback == 200)
+        #expect(try await version(portA, becomes: "test-v1") == "test-v1")
+
         // Both report their backends ready.
         for port in [portA, portB] {
             let (readyStatus, ready) = try await Self.request(port, "GET", "/ready")

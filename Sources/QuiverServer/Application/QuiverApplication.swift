@@ -27,7 +27,8 @@ public final class QuiverApplication: Sendable {
         let probes = try DependencyProbes(configuration: configuration, pool: pool, online: stores.online)
         features = try FeatureService(configuration: configuration, store: stores.events, online: stores.online, logger: logger)
         recommendations = try RecommendationService(configuration: configuration, features: features, snapshots: stores.snapshots,
-                                                    pool: pool, onlineStore: stores.online, logger: logger)
+                                                    pool: pool, onlineStore: stores.online, configVersions: stores.configVersions,
+                                                    logger: logger)
         let router = Self.router(configuration: configuration, probes: probes, features: features, recommendations: recommendations)
         server = try HTTPServer(configuration: configuration.http, router: router, logger: logger)
     }

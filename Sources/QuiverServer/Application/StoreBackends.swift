@@ -9,6 +9,8 @@ struct StoreBackends {
     let snapshots: any SnapshotStore
     /// The shared online store (`online_store.backend` redis or redis_cluster), or nil (memory).
     var online: RedisOnlineStore?
+    /// Published configuration (PostgreSQL only): scenario sets shared by the processes.
+    var configVersions: PostgresConfigVersions?
 
     static func open(_ configuration: QuiverConfiguration) throws -> StoreBackends {
         var backends = try openSystemOfRecord(configuration)
@@ -36,7 +38,8 @@ struct StoreBackends {
             }
             let conninfo = DependencyProbes.withConnectTimeout(url, 5_000)
             return StoreBackends(events: try PostgresEventLog(conninfo: conninfo),
-                                 snapshots: try PostgresSnapshotStore(conninfo: conninfo))
+                                 snapshots: try PostgresSnapshotStore(conninfo: conninfo),
+                                 configVersions: PostgresConfigVersions(conninfo: conninfo))
         default:
             try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
             return StoreBackends(events: try DurableEventLog(path: configuration.dataDirectory + "/quiver.db"),

@@ -55,6 +55,10 @@ final class RecommendationService: Sendable {
     let sharedCache: SharedResultCache?
     /// The agent's sessions in the online store (nil: `online_store.backend` is memory).
     let sharedSessions: SharedSessions?
+    /// Published scenario sets (PostgreSQL only), and when the newest one this process applied was published.
+    let configVersions: PostgresConfigVersions?
+    let scenarioSync = Mutex<Double>(0)
+    let scenarioSyncStop = DispatchSemaphore(value: 0)
     let impressions: ImpressionIndex
     let sessions: SessionTracker
     let agent: Mutex<SessionStrategyAgent>
@@ -73,7 +77,8 @@ final class RecommendationService: Sendable {
     private let snapshotRunning = Atomic<Bool>(false)
 
     init(configuration: QuiverConfiguration, features: FeatureService, snapshots: any SnapshotStore, pool: BlockingIOPool,
-         onlineStore: RedisOnlineStore? = nil, logger: Logger) throws {
+         onlineStore: RedisOnlineStore? = nil, configVersions: PostgresConfigVersions? = nil, logger: Logger) throws {
+        self.configVersions = configVersions
         self.configuration = configuration
         sharedCache = onlineStore.map { SharedResultCache(store: $0, timeoutMs: configuration.onlineStoreTimeoutMs) }
         sharedSessions = onlineStore.map { SharedSessions(store: $0, timeoutSeconds: configuration.sessionTimeoutSeconds) }
@@ -166,6 +171,7 @@ final class RecommendationService: Sendable {
 
         log.observeCommits { [weak self] batch in self?.apply(batch) }
         log.start()
+        startScenarioSync()
         startSnapshots()
     }
 
@@ -367,6 +373,7 @@ final class RecommendationService: Sendable {
 
     /// Stops the snapshot thread and saves a last snapshot (before the log shuts down).
     func shutdown() {
+        if configVersions != nil { scenarioSyncStop.signal() }
         if snapshotRunning.exchange(false, ordering: .acquiringAndReleasing) {
             snapshotStop.signal()
             snapshotStopped.wait()

@@ -2,7 +2,7 @@
 // Each migration runs once, recorded in `schema_migrations`, all of them in one transaction that
 // first takes a transaction-scoped advisory lock: several processes opening the store at once wait
 // for each other instead of racing on CREATE TABLE. `config_versions` (scenario and feature-definition
-// versions) is created for the configuration history; nothing writes it yet.
+// versions) holds the published configuration history (PostgresConfigVersions).
 import Foundation
 
 public enum PostgresSchema {
