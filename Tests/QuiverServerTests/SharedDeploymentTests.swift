@@ -105,6 +105,25 @@ struct SharedDeploymentTests {
         #expect(rollback == 200)
         #expect(try await version(portA, becomes: "test-v1") == "test-v1")
 
+        // Feature definitions the same way.
+        let original = try #require(try await Self.request(portA, "GET", "/api/v1/features/status").1["version"] as? String)
+        let definitions = #"{"version": "v-shared-2", "definitions": [{"name": "user_clicks_only", "key": "user", "event_types": ["click"], "aggregations": ["count"], "windows": ["1h"]}]}"#
+        let (loaded, _) = try await Self.request(portA, "PUT", "/api/v1/features/definitions", definitions)
+        #expect(loaded == 200)
+        func featureVersion(_ port: Int, becomes expected: String) async throws -> String? {
+            var seen: String?
+            for _ in 0..<100 {
+                seen = try await Self.request(port, "GET", "/api/v1/features/status").1["version"] as? String
+                if seen == expected { return seen }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            return seen
+        }
+        #expect(try await featureVersion(portB, becomes: "v-shared-2") == "v-shared-2")
+        let (featureRollback, _) = try await Self.request(portB, "POST", "/api/v1/features/definitions/rollback")
+        #expect(featureRollback == 200)
+        #expect(try await featureVersion(portA, becomes: original) == original)
+
         // Both report their backends ready.
         for port in [portA, portB] {
             let (readyStatus, ready) = try await Self.request(port, "GET", "/ready")

@@ -39,7 +39,7 @@ public final class QuiverApplication: Sendable {
         SystemRoutes.install(into: &router, probes: probes, startedAt: .now)
         EventRoutes.install(into: &router, service: features)
         FeatureRoutes.install(into: &router, service: features)
-        FeatureDefinitionRoutes.install(into: &router, service: features)
+        FeatureDefinitionRoutes.install(into: &router, service: features, recommendations: recommendations)
         RecommendationRoutes.install(into: &router, service: recommendations)
         ModelRoutes.install(into: &router, service: recommendations)
         ScenarioRoutes.install(into: &router, service: recommendations)

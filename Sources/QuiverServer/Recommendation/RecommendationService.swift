@@ -58,6 +58,7 @@ final class RecommendationService: Sendable {
     /// Published scenario sets (PostgreSQL only), and when the newest one this process applied was published.
     let configVersions: PostgresConfigVersions?
     let scenarioSync = Mutex<Double>(0)
+    let featureSync = Mutex<Double>(0)
     let scenarioSyncStop = DispatchSemaphore(value: 0)
     let impressions: ImpressionIndex
     let sessions: SessionTracker
@@ -171,7 +172,7 @@ final class RecommendationService: Sendable {
 
         log.observeCommits { [weak self] batch in self?.apply(batch) }
         log.start()
-        startScenarioSync()
+        startConfigSync()
         startSnapshots()
     }
 

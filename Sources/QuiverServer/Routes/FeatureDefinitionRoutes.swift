@@ -20,11 +20,13 @@ struct FeatureStatusBody: Encodable {
 }
 
 enum FeatureDefinitionRoutes {
-    static func install(into router: inout Router, service: FeatureService) {
+    static func install(into router: inout Router, service: FeatureService, recommendations: RecommendationService? = nil) {
         router.get("/api/v1/features/status") { _ in
             JSONBody.response(status(service))
         }
-        router.put("/api/v1/features/definitions") { request in
+        // On PostgreSQL a loaded or rolled-back set is published to the other processes before the
+        // answer (RecommendationService+ConfigSync).
+        router.add(.put, "/api/v1/features/definitions", .suspending({ request in
             let definitions: FeatureDefinitionSet
             switch JSONBody.decode(FeatureDefinitionSet.self, from: request) {
             case .failure(let error): return error.response
@@ -35,16 +37,27 @@ enum FeatureDefinitionRoutes {
             } catch {
                 return .error(.badRequest, code: "invalid_definitions", message: error.description, field: error.field)
             }
-            return JSONBody.response(status(service))
-        }
-        router.post("/api/v1/features/definitions/rollback") { _ in
+            return await published(service, recommendations)
+        }))
+        router.add(.post, "/api/v1/features/definitions/rollback", .suspending({ _ in
             do throws(FeatureDefinitionError) {
                 try service.engine.rollback()
             } catch {
                 return .error(.conflict, code: "no_previous_version", message: error.description)
             }
-            return JSONBody.response(status(service))
+            return await published(service, recommendations)
+        }))
+    }
+
+    /// The status after publishing the active definitions (when they are shared).
+    static func published(_ service: FeatureService, _ recommendations: RecommendationService?) async -> HTTPResponse {
+        do {
+            try await recommendations?.publishFeatureDefinitions()
+        } catch {
+            return .error(.serviceUnavailable, code: "store_unavailable",
+                          message: "the definitions are active here but could not be published to the other processes: \(error)")
         }
+        return JSONBody.response(status(service))
     }
 
     static func status(_ service: FeatureService) -> FeatureStatusBody {

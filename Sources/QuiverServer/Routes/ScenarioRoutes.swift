@@ -5,7 +5,7 @@
 //   POST /api/v1/scenarios/reload     re-reads recommend.scenarios_file
 //   POST /api/v1/scenarios/rollback   back to the previous set
 // A new set changes the cache key's configuration version, so cached answers of the old set die.
-// On PostgreSQL a new set is published to the other processes before the answer (ScenarioSync).
+// On PostgreSQL a new set is published to the other processes before the answer (RecommendationService+ConfigSync).
 import Foundation
 import QuiverCore
 import QuiverHTTP
