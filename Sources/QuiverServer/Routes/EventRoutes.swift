@@ -12,6 +12,8 @@ import QuiverHTTP
 struct LenientEvent: Decodable {
     let result: Result<UserEvent, EventValidationError>
 
+    init(result: Result<UserEvent, EventValidationError>) { self.result = result }
+
     init(from decoder: any Decoder) throws {
         do {
             result = .success(try UserEvent(from: decoder))
@@ -46,9 +48,15 @@ enum EventRoutes {
     static func install(into router: inout Router, service: FeatureService) {
         router.add(.post, "/api/v1/events", .suspending({ request in
             let batch: EventBatch
-            switch JSONBody.decode(EventBatch.self, from: request) {
-            case .failure(let error): return error.response
-            case .success(let decoded): batch = decoded
+            if request.headers["content-type"].map({ $0.lowercased().hasPrefix("application/json") }) ?? true,
+               let events = EventBatchParser.parse(request.body) {
+                // The common clean batch without Foundation's decoder.
+                batch = EventBatch(events: events.map { LenientEvent(result: .success($0)) })
+            } else {
+                switch JSONBody.decode(EventBatch.self, from: request) {
+                case .failure(let error): return error.response
+                case .success(let decoded): batch = decoded
+                }
             }
             let limit = service.validator.limits.maxBatchSize
             guard !batch.events.isEmpty, batch.events.count <= limit else {
