@@ -2,8 +2,8 @@
 // events and feedback, the catalog, impressions and user profiles (model snapshots are files:
 // SnapshotDirectory). Writes from many requests are group-committed by one writer thread draining
 // a GroupCommitQueue: every job waiting when a transaction starts goes into it; the commit observer
-// sees the committed events and feedback in log order, and only then is each caller resumed, so an
-// acknowledged write is on disk (and applied).
+// sees the committed events and feedback in log order (on a CommitApplyStage, overlapping the next
+// commit), and only then is each caller resumed, so an acknowledged write is on disk (and applied).
 import Foundation
 import QuiverCore
 import Synchronization
@@ -149,7 +149,8 @@ public final class DurableEventLog: GroupCommitStore, @unchecked Sendable {
     /// Starts the writer thread.
     public func start() {
         guard !started.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        let thread = Thread { [self] in writes.drain(commit) }
+        let stage = CommitApplyStage(name: "quiver-event-apply")
+        let thread = Thread { [self] in writes.drain({ commit($0, applying: stage) }, finish: stage.finish) }
         thread.name = "quiver-event-log"
         thread.start()
     }
@@ -164,8 +165,10 @@ public final class DurableEventLog: GroupCommitStore, @unchecked Sendable {
         String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
-    /// One transaction for every job that was waiting; then the observer, then every caller.
-    private func commit(_ jobs: [Job]) {
+    /// One transaction for every job that was waiting; then, on the apply stage's thread (while
+    /// the next transaction commits), the observer and then every caller.
+    private func commit(_ jobs: [Job], applying stage: CommitApplyStage) {
+        let continuations = jobs.compactMap(\.continuation)
         var batch = CommittedBatch()
         do {
             try database.transaction {
@@ -203,11 +206,11 @@ public final class DurableEventLog: GroupCommitStore, @unchecked Sendable {
                     }
                 }
             }
-            if !batch.isEmpty, let observe = observer.withLock({ $0 }) { observe(batch) }
-            for job in jobs { job.continuation?.resume() }
+            let observe = batch.isEmpty ? nil : observer.withLock({ $0 })
+            stage.submit(.init(apply: { [batch] in observe?(batch) }, continuations: continuations))
         } catch {
             let failure = EventLogError(message: "\(error)")
-            for job in jobs { job.continuation?.resume(throwing: failure) }
+            stage.submit(.init(apply: { throw failure }, continuations: continuations))
         }
     }
 }

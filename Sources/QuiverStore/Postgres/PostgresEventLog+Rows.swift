@@ -64,7 +64,7 @@ struct TransactionNotStarted: Error {
 }
 
 /// What a committed group wrote: the log positions just before it (read under the lock) and after it.
-struct CommittedWrite {
+struct CommittedWrite: Sendable {
     var before = LogPositions()
     var after = LogPositions()
     var batch = CommittedBatch()

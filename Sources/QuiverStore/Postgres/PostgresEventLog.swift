@@ -1,7 +1,8 @@
 // PostgresEventLog: the store on PostgreSQL, shared by several quiver processes. One writer thread
 // group-commits every job waiting in its GroupCommitQueue in one transaction that first takes the
 // log's advisory lock (so sequence numbers commit in the order they were drawn, across processes:
-// whoever sees seq N has seen every seq below it) and ends with NOTIFY. Each process applies the
+// whoever sees seq N has seen every seq below it) and ends with NOTIFY; a CommitApplyStage applies
+// each committed group (overlapping the next commit) before its callers resume. Each process applies the
 // shared log in order: its `applied` positions move under one lock, by the writer's own batch when
 // that batch directly follows them, otherwise by reading everything after them; a tailer thread
 // LISTENs and reads what other processes committed. A broken connection fails the writes waiting on
@@ -237,35 +238,40 @@ public final class PostgresEventLog: GroupCommitStore, @unchecked Sendable {
         var session = WriterSession(conninfo: conninfo, statementTimeoutMs: statementTimeoutMs)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        writes.drain { jobs in commit(jobs, session: &session, encoder: encoder) }
+        let stage = CommitApplyStage(name: "quiver-pg-apply")
+        writes.drain({ jobs in commit(jobs, session: &session, encoder: encoder, applying: stage) }, finish: stage.finish)
     }
 
-    /// One transaction for every job that was waiting; then the observer (this batch, or the log
-    /// up to and including it), then every caller.
-    private func commit(_ jobs: [Job], session: inout WriterSession, encoder: JSONEncoder) {
+    /// One transaction for every job that was waiting; then, on the apply stage's thread (while
+    /// the next transaction commits), the observer (this batch, or the log up to and including
+    /// it), then every caller.
+    private func commit(_ jobs: [Job], session: inout WriterSession, encoder: JSONEncoder, applying stage: CommitApplyStage) {
+        let continuations = jobs.compactMap(\.continuation)
         do {
             let pending = try PendingWrite(jobs, encoder: encoder)
             let committed = try session.run { try pending.write(on: $0) }
             writerBackendPID.store(session.current?.backendPID ?? 0, ordering: .relaxed)
             let reconnects = max(0, session.opened - 1)
             countersState.withLock { $0.writerReconnects = reconnects }
-            if pending.writesLog {
+            let writesLog = pending.writesLog
+            stage.submit(.init(apply: { [self] in
+                guard writesLog else { return }
                 do {
-                    try apply(committed, session: &session)
+                    try apply(committed)
                 } catch {
                     throw EventLogError(message: "committed, but not yet applied here (the tailer will apply it): \(error)")
                 }
-            }
-            for job in jobs { job.continuation?.resume() }
+            }, continuations: continuations))
         } catch {
             let failure = error as? EventLogError ?? EventLogError(message: "\(error)")
-            for job in jobs { job.continuation?.resume(throwing: failure) }
+            stage.submit(.init(apply: { throw failure }, continuations: continuations))
         }
     }
 
     /// Hands `committed` to the observer when it directly follows what this process applied;
-    /// otherwise (another process wrote in between) reads the log after `applied`, which includes it.
-    private func apply(_ committed: CommittedWrite, session: inout WriterSession) throws {
+    /// otherwise (another process wrote in between) reads the log after `applied`, which includes
+    /// it, on the reader connection. Runs on the apply stage's thread, in commit order.
+    private func apply(_ committed: CommittedWrite) throws {
         let directly = applier.withLock { applied -> Bool in
             if applied.covers(committed.after) { return true }  // the tailer got there first
             guard applied == committed.before else { return false }
@@ -275,11 +281,7 @@ public final class PostgresEventLog: GroupCommitStore, @unchecked Sendable {
             return true
         }
         guard !directly else { return }
-        do {
-            try catchUp(on: session.connection())
-        } catch {
-            try catchUp(on: session.connection())  // once more, on a fresh connection if it broke
-        }
+        try read { try catchUp(on: $0) }  // retried once on a fresh connection if it broke
     }
 
     /// Hands everything committed after `applied` to the observer, a page at a time, in log order.

@@ -86,8 +86,9 @@ final class GroupCommitQueue: Sendable {
     // MARK: The writer and shutdown
 
     /// The writer thread's loop: hands every job waiting to `commit` at once (which resumes their
-    /// callers), until the queue is closed and empty; then lets `waitForWriter()` return.
-    func drain(_ commit: ([Job]) -> Void) {
+    /// callers, or has them resumed), until the queue is closed and empty; then runs `finish` (for
+    /// example: wait until every committed group was applied) and lets `waitForWriter()` return.
+    func drain(_ commit: ([Job]) -> Void, finish: () -> Void = {}) {
         while true {
             wake.wait()
             let (jobs, open) = state.withLock { state -> ([Job], Bool) in
@@ -97,6 +98,7 @@ final class GroupCommitQueue: Sendable {
             if !jobs.isEmpty { commit(jobs) }
             if !open && state.withLock({ $0.jobs.isEmpty }) { break }
         }
+        finish()
         drained.signal()
     }
 
