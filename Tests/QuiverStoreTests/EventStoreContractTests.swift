@@ -195,6 +195,45 @@ func eventually(within seconds: Double = 5, _ condition: () -> Bool) async -> Bo
         store.shutdown()
     }
 
+    /// Values that a text encoding of the rows could get wrong: quotes, backslashes, braces,
+    /// commas, the word NULL, empty and non-ASCII strings, extreme numbers; and one group of
+    /// 20,000 events (more than one statement's 65,535 parameters would hold as VALUES rows).
+    @Test(arguments: StoreKind.available)
+    func awkwardValuesAndLargeGroupsComeBackExactly(kind: StoreKind) async throws {
+        let place = try StoreUnderTest(kind)
+        defer { place.remove() }
+        let awkward = ["a\"b", "back\\slash", "{brace}", "com,ma", "NULL", "", "ünï ☃", "new\nline", "\\\""]
+        var written: [UserEvent] = []
+        for (i, text) in awkward.enumerated() {
+            written.append(UserEvent(userID: "u" + text, itemID: i % 2 == 0 ? "i" + text : nil, type: EventType(rawValue: "t" + text),
+                                     value: [0, -1e300, 1e-300, 0.1, 42][i % 5], timestamp: Double(i) + 0.125,
+                                     context: EventContext(device: text, attributes: [text: text])))
+        }
+        let bulk = (0..<20_000).map { UserEvent(userID: "bulk\($0 % 97)", itemID: "item\($0)", type: .view, timestamp: Double($0)) }
+        do {
+            let store = try place.open()
+            store.start()
+            try await store.append(written, receivedAt: 1)
+            try await store.append(bulk, receivedAt: 2)
+            try await store.store([CatalogItem(itemID: "x\"\\{,}", title: "NULL", categories: ["a,b", "c\"d"])])
+            try await store.store(StoredProfile(userID: "p\"\\", preferredCategories: ["{x}": 0.5], updatedAt: 3))
+            store.shutdown()
+        }
+        let store = try place.open()
+        defer { store.shutdown() }
+        var events: [(Int, UserEvent)] = []
+        try store.replayEvents(after: 0) { seq, event in events.append((seq, event)) }
+        #expect(events.map(\.0) == Array(1...(written.count + bulk.count)))
+        for (read, sent) in zip(events.map(\.1), written + bulk) {
+            #expect(read.userID == sent.userID && read.itemID == sent.itemID && read.type == sent.type)
+            #expect(read.value == sent.value && read.timestamp == sent.timestamp && read.context == sent.context)
+        }
+        var items: [CatalogItem] = []
+        _ = try store.replayItems { items.append($0) }
+        #expect(items.map(\.itemID) == ["x\"\\{,}"] && items.first?.title == "NULL" && items.first?.categories == ["a,b", "c\"d"])
+        #expect(try store.profiles().map(\.userID) == ["p\"\\"])
+    }
+
     @Test(arguments: StoreKind.available)
     func aStoreNeverStartedShutsDown(kind: StoreKind) async throws {
         let place = try StoreUnderTest(kind)

@@ -1,5 +1,6 @@
 // PostgresConnection: one libpq connection, owned by this object and closed in deinit. Queries
-// with values are always parameterised (PQexecParams, text format); only fixed scripts without
+// with values are always parameterised (PQexecParams, text format), and `prepared` ones are
+// prepared once per connection (PQprepare, then PQexecPrepared); only fixed scripts without
 // values go through the simple protocol (PQexec). Values come back as text; LISTEN notifications
 // are read without blocking. Blocking: call it from a BlockingIOPool thread, never from an event
 // loop. Not thread-safe.
@@ -32,6 +33,8 @@ public struct PostgresRows: Sendable {
 /// A synchronous connection to PostgreSQL.
 public final class PostgresConnection {
     private let connection: OpaquePointer
+    /// The statements prepared on this connection: SQL text -> statement name.
+    private var preparedNames: [String: String] = [:]
 
     /// Connects with a libpq connection string: a `postgresql://` URI or `key=value` pairs.
     /// `connect_timeout` in the string bounds the connect; statements are bounded by the server's
@@ -65,6 +68,29 @@ public final class PostgresConnection {
         let values: [UnsafePointer<CChar>?] = copies.map { $0.map { UnsafePointer($0) } }
         let result = values.withUnsafeBufferPointer { buffer in
             PQexecParams(connection, sql, Int32(parameters.count), nil, buffer.baseAddress, nil, nil, 0)
+        }
+        return try rows(of: result)
+    }
+
+    /// Runs one statement like `query`, prepared on this connection the first time its text is
+    /// seen (parsed and planned once; later calls send only the parameters). For the fixed
+    /// statements of the hot paths; the connection keeps every text it prepared.
+    @discardableResult
+    public func query(prepared sql: String, _ parameters: [String?]) throws(PostgresError) -> PostgresRows {
+        let name: String
+        if let known = preparedNames[sql] {
+            name = known
+        } else {
+            name = "quiver_\(preparedNames.count + 1)"
+            let result = PQprepare(connection, name, sql, Int32(parameters.count), nil)
+            _ = try rows(of: result)
+            preparedNames[sql] = name
+        }
+        let copies: [UnsafeMutablePointer<CChar>?] = parameters.map { $0.map { strdup($0)! } }
+        defer { copies.forEach { free($0) } }
+        let values: [UnsafePointer<CChar>?] = copies.map { $0.map { UnsafePointer($0) } }
+        let result = values.withUnsafeBufferPointer { buffer in
+            PQexecPrepared(connection, name, Int32(parameters.count), buffer.baseAddress, nil, nil, 0)
         }
         return try rows(of: result)
     }

@@ -132,32 +132,36 @@ struct PendingWrite {
         }
         do {
             committed.after = committed.before
-            let eventSeqs = try insert(connection, sql: "INSERT INTO events (received_at, user_id, item_id, type, value, ts, context)",
-                                       rows: events, columns: 7, suffix: " RETURNING seq") { row in
+            let eventSeqs = try insert(connection, into: "events (received_at, user_id, item_id, type, value, ts, context)",
+                                       types: ["float8", "text", "text", "text", "float8", "float8", "text"], rows: events,
+                                       suffix: " RETURNING seq") { row in
                 [row.receivedAt.postgresText, row.event.userID, row.event.itemID, row.event.type.rawValue,
                  row.event.value.postgresText, row.event.time.postgresText, row.context]
             }
             committed.batch.events = zip(eventSeqs, events).map { ($0, $1.event) }
-            let feedbackSeqs = try insert(connection, sql: "INSERT INTO feedback (request_id, user_id, item_id, joined, ts, body)",
-                                          rows: feedback, columns: 6, suffix: " RETURNING seq") { row in
+            let feedbackSeqs = try insert(connection, into: "feedback (request_id, user_id, item_id, joined, ts, body)",
+                                          types: ["text", "text", "text", "bool", "float8", "text"], rows: feedback,
+                                          suffix: " RETURNING seq") { row in
                 [row.record.requestID, row.record.userID, row.record.itemID, row.record.joined ? "true" : "false",
                  row.record.timestamp.postgresText, row.json]
             }
             committed.batch.feedback = zip(feedbackSeqs, feedback).map { ($0, $1.record) }
             let now = Date().timeIntervalSince1970.postgresText
-            let itemSeqs = try insert(connection, sql: "INSERT INTO items (item_id, body, updated_at, change_seq)",
-                                      rows: items, columns: 3, rowSuffix: ", nextval('change_seq')", suffix: """
+            let itemSeqs = try insert(connection, into: "items (item_id, body, updated_at, change_seq)",
+                                      types: ["text", "text", "float8"], rows: items, select: "c1, c2, c3, nextval('change_seq')", suffix: """
                                        ON CONFLICT (item_id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at,
                                       change_seq = excluded.change_seq RETURNING change_seq
                                       """) { row in [row.item.itemID, row.json, now] }
             committed.batch.items = items.map(\.item)
-            let profileSeqs = try insert(connection, sql: "INSERT INTO profiles (user_id, body, updated_at, change_seq)",
-                                         rows: profiles, columns: 3, rowSuffix: ", nextval('change_seq')", suffix: """
+            let profileSeqs = try insert(connection, into: "profiles (user_id, body, updated_at, change_seq)",
+                                         types: ["text", "text", "float8"], rows: profiles, select: "c1, c2, c3, nextval('change_seq')",
+                                         suffix: """
                                           ON CONFLICT (user_id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at,
                                          change_seq = excluded.change_seq RETURNING change_seq
                                          """) { row in [row.profile.userID, row.json, row.profile.updatedAt.postgresText] }
             committed.batch.profiles = profiles.map(\.profile)
-            _ = try insert(connection, sql: "INSERT INTO impressions (request_id, user_id, ts, body)", rows: impressions, columns: 4,
+            _ = try insert(connection, into: "impressions (request_id, user_id, ts, body)", types: ["text", "text", "float8", "text"],
+                           rows: impressions,
                            suffix: " ON CONFLICT (request_id) DO UPDATE SET user_id = excluded.user_id, ts = excluded.ts, body = excluded.body") { row in
                 [row.requestID, row.userID, row.timestamp.postgresText, row.json]
             }
@@ -174,32 +178,50 @@ struct PendingWrite {
         }
     }
 
-    /// Multi-row INSERTs of `rows`, as many rows per statement as the 65535-parameter limit allows;
-    /// returns the first column of the returned rows, ascending (sequence numbers are drawn in row
-    /// order, so the n-th smallest belongs to the n-th row).
-    private func insert<Row>(_ connection: PostgresConnection, sql: String, rows: [Row], columns: Int, rowSuffix: String = "",
-                             suffix: String, parameters: (Row) -> [String?]) throws -> [Int] {
-        let perStatement = 65535 / columns
-        var returned: [Int] = []
-        for start in stride(from: 0, to: rows.count, by: perStatement) {
-            let chunk = rows[start..<min(start + perStatement, rows.count)]
-            var values: [String?] = []
-            values.reserveCapacity(chunk.count * columns)
-            for row in chunk { values += parameters(row) }
-            var text = sql + " VALUES "
-            text.reserveCapacity(sql.count + chunk.count * (columns * 8 + rowSuffix.count + 4) + suffix.count)
-            for r in 0..<chunk.count {
-                text += r == 0 ? "(" : ", ("
-                for c in 0..<columns { text += (c == 0 ? "$" : ", $") + String(r * columns + c + 1) }
-                text += rowSuffix + ")"
-            }
-            let result = try connection.query(text + suffix, values)
-            returned += result.rows.compactMap { ($0.first ?? nil).flatMap(Int.init) }.sorted()
+    /// Inserts `rows` with one prepared statement whatever their number: each column goes as one
+    /// array parameter (`INSERT INTO t (...) SELECT ... FROM unnest($1::type[], ...) AS r(c1, ...)`),
+    /// so the text, and with it the prepared plan, never changes. Returns the first column of the
+    /// returned rows, ascending (sequence numbers are drawn in row order, so the n-th smallest
+    /// belongs to the n-th row).
+    private func insert<Row>(_ connection: PostgresConnection, into table: String, types: [String], rows: [Row],
+                             select: String = "*", suffix: String, parameters: (Row) -> [String?]) throws -> [Int] {
+        guard !rows.isEmpty else { return [] }
+        var columns = [[String?]](repeating: [], count: types.count)
+        for c in columns.indices { columns[c].reserveCapacity(rows.count) }
+        for row in rows {
+            let values = parameters(row)
+            for c in columns.indices { columns[c].append(values[c]) }
         }
+        let arrays = types.indices.map { "$\($0 + 1)::\(types[$0])[]" }.joined(separator: ", ")
+        let names = types.indices.map { "c\($0 + 1)" }.joined(separator: ", ")
+        let sql = "INSERT INTO \(table) SELECT \(select) FROM unnest(\(arrays)) AS r(\(names))" + suffix
+        let result = try connection.query(prepared: sql, columns.map { PostgresArrayLiteral.text($0) })
+        let returned = result.rows.compactMap { ($0.first ?? nil).flatMap(Int.init) }.sorted()
         guard returned.isEmpty || returned.count == rows.count else {
             throw EventLogError(message: "expected \(rows.count) rows back, got \(returned.count)")
         }
         return returned
+    }
+}
+
+/// PostgreSQL's text form of a one-dimensional array: every element double-quoted (backslash
+/// before `"` and `\\`), NULL unquoted. Valid input for any element type read from text.
+enum PostgresArrayLiteral {
+    static func text(_ values: [String?]) -> String {
+        var bytes: [UInt8] = [UInt8(ascii: "{")]
+        bytes.reserveCapacity(values.reduce(2) { $0 + ($1?.utf8.count ?? 4) + 3 })
+        for (i, value) in values.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ",")) }
+            guard let value else { bytes += "NULL".utf8; continue }
+            bytes.append(UInt8(ascii: "\""))
+            for byte in value.utf8 {
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { bytes.append(UInt8(ascii: "\\")) }
+                bytes.append(byte)
+            }
+            bytes.append(UInt8(ascii: "\""))
+        }
+        bytes.append(UInt8(ascii: "}"))
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 
