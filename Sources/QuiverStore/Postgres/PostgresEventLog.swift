@@ -45,9 +45,8 @@ public final class PostgresEventLog: GroupCommitStore, @unchecked Sendable {
     var counters: Counters { countersState.withLock { $0 } }
     /// Written once by `shutdown()` to wake the tailer out of poll().
     private let tailerWakeFDs: (read: Int32, write: Int32)
-    /// The connection of the loaders and serving reads; guarded by `readerLock`.
-    private var readerConnection: PostgresConnection?
-    private let readerLock = NSLock()
+    /// The connections of the loaders, serving reads (feedback joins) and catch-up reads.
+    private let readers: PostgresConnectionPool
     public let summary: String
 
     /// Rows per page when reading the log (replay and catch-up).
@@ -59,10 +58,12 @@ public final class PostgresEventLog: GroupCommitStore, @unchecked Sendable {
     /// - Parameters:
     ///   - statementTimeoutMs: the server-side bound on every statement (and lock wait).
     ///   - pollIntervalMs: how often the tailer reads the log when no notification came (a safety net).
-    public init(conninfo: String, statementTimeoutMs: Int = 5000, pollIntervalMs: Int = 1000) throws {
+    ///   - readerConnections: the bound of the pool that serves reads.
+    public init(conninfo: String, statementTimeoutMs: Int = 5000, pollIntervalMs: Int = 1000, readerConnections: Int = 4) throws {
         self.conninfo = conninfo
         self.statementTimeoutMs = statementTimeoutMs
         self.pollIntervalMs = pollIntervalMs
+        readers = PostgresConnectionPool(conninfo: conninfo, statementTimeoutMs: statementTimeoutMs, maxConnections: readerConnections)
         let connection = try PostgresConnection(conninfo: conninfo, statementTimeoutMs: max(statementTimeoutMs, 60_000))
         _ = try PostgresSchema.migrate(connection)
         summary = "postgres \(connection.serverDescription)"
@@ -77,19 +78,12 @@ public final class PostgresEventLog: GroupCommitStore, @unchecked Sendable {
         close(tailerWakeFDs.write)
     }
 
-    // MARK: Loading and serving reads (one shared connection)
+    // MARK: Loading and serving reads (a pool of connections)
 
-    /// Runs `body` on the reader connection, opening it if needed; a read that failed because the
-    /// connection broke is retried once on a fresh one (reads are idempotent).
+    /// Runs `body` on a reader connection; a read that failed because the connection broke is
+    /// retried once on a fresh one (reads are idempotent).
     private func read<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
-        try readerLock.withLock {
-            if let connection = readerConnection, connection.isHealthy {
-                do { return try body(connection) } catch where !connection.isHealthy { readerConnection = nil }
-            }
-            let connection = try PostgresConnection(conninfo: conninfo, statementTimeoutMs: statementTimeoutMs)
-            readerConnection = connection
-            return try body(connection)
-        }
+        try readers.withConnection(body)
     }
 
     /// Calls `body` for every stored catalog item; returns how many.
@@ -225,7 +219,7 @@ public final class PostgresEventLog: GroupCommitStore, @unchecked Sendable {
             _ = write(tailerWakeFDs.write, &byte, 1)
             tailerStopped.wait()
         }
-        readerLock.withLock { readerConnection = nil }
+        readers.closeIdle()
     }
 
     private func observe(_ batch: CommittedBatch) {
