@@ -60,6 +60,8 @@ public enum ConfigurationSettings {
         integer("features.max_items", "items whose state events may create", \.maxItems, 1...100_000_000),
         integer("features.online_store_ttl_seconds", "evicted users' feature state kept this long in the online store (if any)",
                 \.featureStateTTLSeconds, 60...365 * 86_400),
+        integer("features.online_store_max_bytes", "the most evicted feature state one process keeps in the online store (approximate bytes; oldest deleted first)",
+                \.featureStateMaxBytes, 1_024...1 << 40),
         integer("features.max_compute_users", "users in one POST /api/v1/features/compute", \.maxComputeUsers, 1...100_000),
         integer("events.max_batch", "events in one POST /api/v1/events", \.maxEventBatch, 1...1_000_000),
         string("recommend.scenarios_file", "YAML/JSON scenarios; empty = built-in homepage, item_detail, search, cart",

@@ -26,6 +26,8 @@ public struct QuiverConfiguration: Sendable, Equatable {
     public var onlineStoreTimeoutMs = 200
     /// Evicted users' feature state is kept this long in the online store (when there is one).
     public var featureStateTTLSeconds = 604_800
+    /// The most evicted feature state one process keeps in the online store (approximate bytes).
+    public var featureStateMaxBytes = 268_435_456
     /// Threads that carry blocking calls (hiredis, libpq, SQLite) off the event loops.
     public var ioThreads = 8
     /// A readiness probe of one dependency gives up after this long.

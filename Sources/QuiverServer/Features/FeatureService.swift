@@ -25,7 +25,8 @@ final class FeatureService: Sendable {
         let memory = BoundedFeatureStateStore(capacity: configuration.maxResidentUsers)
         evicted = memory
         evictedInRedis = online.map {
-            RedisFeatureStateStore(memory: memory, redis: $0, ttlSeconds: configuration.featureStateTTLSeconds)
+            RedisFeatureStateStore(memory: memory, redis: $0, ttlSeconds: configuration.featureStateTTLSeconds,
+                                   maxBytes: configuration.featureStateMaxBytes)
         }
         engine = try RealTimeFeatureEngine(
             definitions: definitions,

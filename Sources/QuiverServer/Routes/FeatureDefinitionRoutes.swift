@@ -69,7 +69,8 @@ enum FeatureDefinitionRoutes {
                                  evicted_states_online: service.evictedInRedis.map { store in
                                      let c = store.counters
                                      return ["written": c.written, "write_round_trips": c.writeRoundTrips, "loaded": c.loadedFromRedis,
-                                             "missing": c.missing, "skipped_on_event_loop": c.skippedOnLoop, "dropped": c.writesDropped]
+                                             "missing": c.missing, "skipped_on_event_loop": c.skippedOnLoop, "dropped": c.writesDropped,
+                                             "bytes_held": c.bytesHeld, "evicted_for_budget": c.evictedForBudget]
                                  })
     }
 }

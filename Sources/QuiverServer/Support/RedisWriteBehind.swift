@@ -1,6 +1,6 @@
-// RedisWriteBehind: SETs to the online store that the caller does not wait for. They queue by key
-// (a newer value for a key replaces an unsent one) and one background writer sends every queued SET
-// in one pipeline. Bounded: beyond `maxPending` queued keys new values are dropped and counted.
+// RedisWriteBehind: SETs (and DELs) to the online store that the caller does not wait for. They
+// queue by key (a newer command for a key replaces an unsent one) and one background writer sends
+// every queued command in one pipeline. Bounded: beyond `maxPending` queued keys new values are dropped and counted.
 // The shared result cache and the evicted feature states write through it.
 import Dispatch
 import QuiverStore
@@ -36,8 +36,11 @@ final class RedisWriteBehind: Sendable {
     /// Queues `SET key value <options>`; false when it was dropped (the queue is full).
     @discardableResult
     func set(_ key: String, _ value: [UInt8], options: [String]) -> Bool {
-        let command = RedisClusterCommand(arguments: [Array("SET".utf8), Array(key.utf8), value] + options.map { Array($0.utf8) },
-                                          key: Array(key.utf8))
+        enqueue(RedisClusterCommand(arguments: [Array("SET".utf8), Array(key.utf8), value] + options.map { Array($0.utf8) },
+                                    key: Array(key.utf8)), for: key)
+    }
+
+    private func enqueue(_ command: RedisClusterCommand, for key: String) -> Bool {
         let schedule = pending.withLock { p -> Bool? in
             guard p.commands.count < maxPending || p.commands[key] != nil else { return nil }
             p.commands[key] = command
@@ -52,9 +55,21 @@ final class RedisWriteBehind: Sendable {
         return true
     }
 
+    /// Queues `DEL key`, unless a command for the key is already queued (a newer value, which will
+    /// replace the old one anyway); false when dropped (the queue is full).
+    @discardableResult
+    func delete(_ key: String) -> Bool {
+        if pending.withLock({ $0.commands[key] != nil }) { return true }
+        return enqueue(RedisClusterCommand(arguments: [Array("DEL".utf8), Array(key.utf8)], key: Array(key.utf8)), for: key)
+    }
+
     /// Removes and returns the value queued for `key`, if it has not been sent yet.
     func takePending(_ key: String) -> [UInt8]? {
-        pending.withLock { $0.commands.removeValue(forKey: key) }.map { $0.arguments[2] }
+        pending.withLock { p -> [UInt8]? in
+            guard let command = p.commands[key], command.arguments.first == Array("SET".utf8) else { return nil }
+            p.commands[key] = nil
+            return command.arguments[2]
+        }
     }
 
     private func drain() {
