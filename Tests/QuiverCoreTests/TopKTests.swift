@@ -1,5 +1,5 @@
 // TopKTests: TopK.select against a full sort on random score arrays with a fixed seed: ties (few
-// distinct values), NaNs, floors, filters that reject most entries (the selection widens), k larger
+// distinct values), NaNs, floors, filters that reject most entries (asked only about scores that would enter the heap), k larger
 // than what is eligible, and empty input.
 import Testing
 @testable import QuiverCore

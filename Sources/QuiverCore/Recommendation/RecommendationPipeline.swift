@@ -335,7 +335,7 @@ public enum RecommendationPipeline {
             let leading = contributions.first { $0.name != "preference_boost" }?.name ?? memberNames.first ?? "popularity"
             let explanation: ScoreExplanation
             switch leading {
-            case "co_visitation": explanation = models.coVisitation.explain(item.candidate, context: query.context)
+            case "co_visitation": explanation = models.coVisitation.explain(item.candidate, context: query.context, limit: 3)
             case "embedding": explanation = models.embeddings.explain(item.candidate, context: query.context)
             case "ftrl": explanation = models.ftrl.explain(item.candidate, context: query.context)
             case "trending":

@@ -1,30 +1,20 @@
-// TopK: the best k of n scores without sorting all n: a bounded min-heap, O(n log k). Candidate
-// sources use it to take their quota from thousands of scored items, filtering lazily: the best
-// 2k are selected and walked in order, and only when the filter rejects too many is the
-// selection widened. Ties break by the lower index, so results are deterministic.
+// TopK: the best k of n scores without sorting all n: a bounded min-heap in raw buffers, one pass,
+// O(n log k). Candidate sources use it to take their quota from thousands of scored items with a
+// filter (seen, already placed, unavailable): the filter is asked only about a score that would
+// enter the heap (at most k + k ln(n/k) times for scores in random order), never about the rest.
+// Ties break by the lower index, so results are deterministic.
 public enum TopK {
     /// The indices of the `k` largest `scores` among those passing `include`, best first.
     /// Scores that are NaN or not above `floor` are never selected.
     public static func select(_ scores: [Double], k: Int, floor: Double = -.infinity,
                               include: (Int) -> Bool = { _ in true }) -> [(index: Int, score: Double)] {
         guard k > 0, !scores.isEmpty else { return [] }
-        var width = min(scores.count, max(2 * k, 16))
-        while true {
-            let best = largest(scores, width, floor: floor)
-            var result: [(index: Int, score: Double)] = []
-            result.reserveCapacity(k)
-            for entry in best where include(entry.index) {
-                result.append(entry)
-                if result.count == k { return result }
-            }
-            // Every selected entry was walked; if the selection held all eligible scores, done.
-            if best.count < width || width == scores.count { return result }
-            width = min(scores.count, width * 4)
-        }
+        return largest(scores, min(k, scores.count), floor: floor, include: include)
     }
 
-    /// The `m` largest scores above `floor`, best first (ties: lower index first).
-    static func largest(_ scores: [Double], _ m: Int, floor: Double) -> [(index: Int, score: Double)] {
+    /// The `m` largest scores above `floor` passing `include`, best first (ties: lower index first).
+    static func largest(_ scores: [Double], _ m: Int, floor: Double,
+                        include: (Int) -> Bool = { _ in true }) -> [(index: Int, score: Double)] {
         guard m > 0 else { return [] }
         // A min-heap of the best m so far, in raw buffers (no exclusivity checks per access);
         // the root is the worst kept.
@@ -44,7 +34,7 @@ public enum TopK {
             var i = 0
             while i < n && count < m {
                 let s = scores[i]
-                if s > floor {  // NaN compares false: skipped
+                if s > floor && include(i) {  // NaN compares false: skipped
                     heapScores[count] = s
                     heapIndices[count] = i
                     var c = count
@@ -63,7 +53,7 @@ public enum TopK {
             // (its index is higher): a score enters only if above the root's.
             while i < n {
                 let s = scores[i]
-                if s > heapScores[0] {
+                if s > heapScores[0] && include(i) {
                     heapScores[0] = s
                     heapIndices[0] = i
                     var j = 0

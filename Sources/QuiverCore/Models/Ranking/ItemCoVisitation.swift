@@ -1,7 +1,8 @@
 // ItemCoVisitation: item-to-item co-visitation ("people who engaged with X also engaged with Y").
 // Each positive interaction of a user pairs the item with the user's last `historyLength` items;
 // a candidate scores sum over the user's history h of co(h, c) / sqrt(count(h) count(c)), a cosine
-// of co-occurrence. Item ids are interned to Int32 for compact neighbour maps.
+// of co-occurrence. Item ids are interned to Int32; each item's neighbours are two parallel arrays
+// (ids, counts) that scoring streams through, with a map from neighbour id to its place for updates.
 // Invariant: co is symmetric and an item is never paired with itself.
 
 /// Item-to-item co-visitation recommender with per-user recent history.
@@ -19,7 +20,7 @@ public struct ItemCoVisitation: ScoringModel {
     /// 1 / sqrt(itemCounts[i]) (0 for an item never counted), kept in step with `itemCounts`, so
     /// accumulating a history's neighbours needs no square root per entry.
     private var inverseRootCounts: [Double] = []
-    private var neighbours: [[Int32: Float]] = []
+    private var neighbours: [NeighbourList] = []
     private var histories: [String: [Int32]] = [:]
     public private(set) var updateCount = 0
 
@@ -36,7 +37,7 @@ public struct ItemCoVisitation: ScoringModel {
         itemIds.append(id)
         itemCounts.append(0)
         inverseRootCounts.append(0)
-        neighbours.append([:])
+        neighbours.append(NeighbourList())
         return i
     }
 
@@ -67,7 +68,7 @@ public struct ItemCoVisitation: ScoringModel {
             guard let c = itemIndex[candidate.itemId] else { return 0 }
             var s = 0.0
             for h in history {
-                if let co = neighbours[Int(h)][c] {
+                if let co = neighbours[Int(h)].count(of: c) {
                     s += Double(co) * inverseRootCounts[Int(h)] * inverseRootCounts[Int(c)]
                 }
             }
@@ -110,8 +111,14 @@ public struct ItemCoVisitation: ScoringModel {
                 for h in history {
                     // co / sqrt(count(h) count(c)) = co * (1/sqrt(count(h))) * (1/sqrt(count(c)))
                     let hInverse = inverse[Int(h)]
-                    for (c, co) in neighbours[Int(h)] {
-                        out[Int(c)] += Double(co) * hInverse * inverse[Int(c)]
+                    let list = neighbours[Int(h)]
+                    list.ids.withUnsafeBufferPointer { ids in
+                        list.counts.withUnsafeBufferPointer { counts in
+                            for e in 0..<ids.count {
+                                let c = Int(ids[e])
+                                out[c] += Double(counts[e]) * hInverse * inverse[c]
+                            }
+                        }
                     }
                 }
             }
@@ -143,8 +150,8 @@ public struct ItemCoVisitation: ScoringModel {
         var history = histories[feedback.context.userId] ?? []
         history.removeAll { $0 == j }
         for h in history {
-            neighbours[Int(h)][j, default: 0] += 1
-            neighbours[Int(j)][h, default: 0] += 1
+            neighbours[Int(h)].add(1, to: j)
+            neighbours[Int(j)].add(1, to: h)
         }
         itemCounts[Int(j)] += 1
         inverseRootCounts[Int(j)] = 1 / itemCounts[Int(j)].squareRoot()
@@ -154,25 +161,31 @@ public struct ItemCoVisitation: ScoringModel {
     }
 
     public func explain(_ candidate: ScoringCandidate, context: ScoringContext) -> ScoreExplanation {
-        var contributions: [ScoreContribution] = []
+        explain(candidate, context: context, limit: .max)
+    }
+
+    /// The score's terms, strongest first: one per history item co-visited with the candidate;
+    /// only the `limit` strongest are named (the score is still the sum of all).
+    public func explain(_ candidate: ScoringCandidate, context: ScoringContext, limit: Int) -> ScoreExplanation {
+        var terms: [(history: Int32, value: Double)] = []
         if let c = itemIndex[candidate.itemId] {
             for h in histories[context.userId] ?? [] {
-                if let co = neighbours[Int(h)][c] {
-                    contributions.append(ScoreContribution(
-                        "co-visited with \(itemIds[Int(h)])",
-                        Double(co) / (itemCounts[Int(h)] * itemCounts[Int(c)]).squareRoot()))
+                if let co = neighbours[Int(h)].count(of: c) {
+                    terms.append((h, Double(co) * inverseRootCounts[Int(h)] * inverseRootCounts[Int(c)]))
                 }
             }
         }
-        return ScoreExplanation(itemId: candidate.itemId, model: Self.modelName,
-                                score: contributions.reduce(0) { $0 + $1.value }, contributions: contributions)
+        let score = terms.reduce(0) { $0 + $1.value }
+        terms.sort { $0.value > $1.value || ($0.value == $1.value && $0.history < $1.history) }
+        let contributions = terms.prefix(max(0, limit)).map { ScoreContribution("co-visited with \(itemIds[Int($0.history)])", $0.value) }
+        return ScoreExplanation(itemId: candidate.itemId, model: Self.modelName, score: score, contributions: contributions)
     }
 
     public func describe() -> ModelDescription {
         ModelDescription(name: Self.modelName, formatVersion: Self.formatVersion,
                          parameters: ["history_length": "\(historyLength)", "positive_threshold": "\(positiveThreshold)",
                                       "items": "\(itemIds.count)", "users": "\(histories.count)",
-                                      "pairs": "\(neighbours.reduce(0) { $0 + $1.count } / 2)"],
+                                      "pairs": "\(neighbours.reduce(0) { $0 + $1.ids.count } / 2)"],
                          updateCount: updateCount)
     }
 
@@ -183,11 +196,11 @@ public struct ItemCoVisitation: ScoringModel {
         w.write(updateCount)
         w.write(itemIds)
         w.write(itemCounts)
-        for map in neighbours {
-            w.write(map.count)
-            for key in map.keys.sorted() {
-                w.write(Int(key))
-                w.write(Double(map[key]!))
+        for list in neighbours {
+            w.write(list.ids.count)
+            for e in list.ids.indices.sorted(by: { list.ids[$0] < list.ids[$1] }) {
+                w.write(Int(list.ids[e]))
+                w.write(Double(list.counts[e]))
             }
         }
         w.write(histories.count)
@@ -212,13 +225,13 @@ public struct ItemCoVisitation: ScoringModel {
         for (i, id) in itemIds.enumerated() {
             itemIndex[id] = Int32(i)
             let n = try r.readCount(elementSize: 16)
-            var map: [Int32: Float] = [:]
+            var list = NeighbourList()
             for _ in 0..<n {
                 let key = try r.readInt()
                 guard valid.contains(key) else { throw ModelSnapshotError.invalid("neighbour index") }
-                map[Int32(key)] = Float(try r.readDouble())
+                list.add(Float(try r.readDouble()), to: Int32(key))
             }
-            neighbours.append(map)
+            neighbours.append(list)
         }
         let users = try r.readCount(elementSize: 16)
         for _ in 0..<users {
@@ -228,5 +241,26 @@ public struct ItemCoVisitation: ScoringModel {
             histories[user] = items.map { Int32($0) }
         }
         try r.finish()
+    }
+}
+
+/// One item's co-visited neighbours: ids and counts in two parallel arrays (in the order they were
+/// first seen), streamed through when scoring, and each id's place in them for updates.
+struct NeighbourList: Sendable {
+    private(set) var ids: [Int32] = []
+    private(set) var counts: [Float] = []
+    private var places: [Int32: Int32] = [:]
+
+    /// The co-visitation count with `id`, if any.
+    func count(of id: Int32) -> Float? { places[id].map { counts[Int($0)] } }
+
+    mutating func add(_ amount: Float, to id: Int32) {
+        if let place = places[id] {
+            counts[Int(place)] += amount
+        } else {
+            places[id] = Int32(ids.count)
+            ids.append(id)
+            counts.append(amount)
+        }
     }
 }
