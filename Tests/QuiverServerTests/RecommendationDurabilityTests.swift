@@ -2,9 +2,11 @@
 // graceful stop saves a model snapshot that the next start restores (replaying only the events
 // after it), and `kill -9` of the real binary right after acknowledged events, feedback and a
 // profile update loses none of them: the restarted server answers exactly as before the kill.
+// A cached answer served again is logged as a reference that still joins feedback after a restart.
 import Foundation
 import QuiverTestSupport
 import Testing
+import QuiverStore
 @testable import QuiverServer
 
 @Suite struct RecommendationDurabilityTests {
@@ -36,6 +38,32 @@ import Testing
             let (_, answer) = try await APIServer.request(port, "POST", "/api/v1/personalization/recommend",
                                                           #"{"user_id": "u1", "use_cache": false}"#)
             #expect(APIServer.items(answer) == list)
+        }
+    }
+
+    /// A cached answer served again is logged as a reference to the full record, and feedback for
+    /// it still joins after a restart (when only the log knows the served list).
+    @Test func aCachedAnswerIsLoggedAsAReferenceThatJoinsAfterARestart() async throws {
+        let data = APIServer.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        var first = "", again = "", shown: [String] = []
+        try await APIServer.run(data) { port in
+            try await APIServer.seed(port)
+            let (_, computed) = try await APIServer.request(port, "POST", "/api/v1/personalization/recommend", #"{"user_id": "u1"}"#)
+            let (_, cached) = try await APIServer.request(port, "POST", "/api/v1/personalization/recommend", #"{"user_id": "u1"}"#)
+            #expect(computed["cached"] as? Bool == false && cached["cached"] as? Bool == true)
+            first = computed["request_id"] as? String ?? ""
+            again = cached["request_id"] as? String ?? ""
+            shown = APIServer.items(cached)
+            #expect(!shown.isEmpty && shown == APIServer.items(computed))
+        }
+        let database = try SQLiteDatabase(path: data + "/quiver.db", durable: false)
+        let body = try #require(try database.execute("SELECT body FROM impressions WHERE request_id = ?1", [again]).first?[0])
+        #expect(body.contains(#""sameAs":"\#(first)""#) && !body.contains("itemID"), "logged as a reference: \(body)")
+        try await APIServer.run(data) { port in
+            let (status, joined) = try await APIServer.request(port, "POST", "/api/v1/personalization/feedback",
+                #"{"request_id": "\#(again)", "user_id": "u1", "item_id": "\#(shown[0])", "feedback_type": "click"}"#)
+            #expect(status == 200 && joined["joined"] as? Bool == true, "\(joined)")
         }
     }
 

@@ -234,6 +234,40 @@ func eventually(within seconds: Double = 5, _ condition: () -> Bool) async -> Bo
         #expect(try store.profiles().map(\.userID) == ["p\"\\"])
     }
 
+    /// A list served again is logged as a reference: readers get it whole, through its origin;
+    /// once the origin is pruned, the reference is left out like an expired impression.
+    @Test(arguments: StoreKind.available)
+    func referencedImpressionsResolveToTheirOriginsList(kind: StoreKind) async throws {
+        let place = try StoreUnderTest(kind)
+        defer { place.remove() }
+        let store = try place.open()
+        defer { store.shutdown() }
+        store.start()
+        var origin = Self.impression
+        origin.timestamp = 100
+        let reference = { (id: String, at: Double) in
+            EncodedImpression(requestID: id, userID: origin.userID, timestamp: at,
+                              json: ImpressionRecord.referenceJSON(requestID: id, timestamp: at, userID: origin.userID,
+                                                                   scenario: origin.scenario, sameAs: origin.requestID))
+        }
+        store.log([origin])
+        store.log(encoded: [reference("r-again", 130), reference("r-third", 131)])
+        store.log(encoded: [EncodedImpression(requestID: "r-dangling", userID: "u", timestamp: 140,
+                                              json: ImpressionRecord.referenceJSON(requestID: "r-dangling", timestamp: 140, userID: "u",
+                                                                                   scenario: "homepage", sameAs: "r-never-logged"))])
+        try await store.prune(impressionsBefore: 0)  // waits for the writer: everything above is stored
+        let again = try #require(try store.resolvedImpression(requestID: "r-again"))
+        #expect(again.items == origin.items && again.tokens == origin.tokens && again.modelVersion == origin.modelVersion)
+        #expect(again.arm == origin.arm && again.timestamp == 130 && again.requestID == "r-again" && again.sameAs == nil)
+        #expect(try store.impression(requestID: "r-again")?.sameAs == origin.requestID, "stored as a reference")
+        #expect(try store.resolvedImpression(requestID: "r-dangling") == nil)
+        #expect(try store.resolvedImpressions(since: 0).map(\.requestID) == [origin.requestID, "r-again", "r-third"])
+        #expect(try store.resolvedImpressions(since: 120).map(\.items) == [origin.items, origin.items], "origin read on its own")
+        try await store.prune(impressionsBefore: 110)
+        #expect(try store.resolvedImpression(requestID: "r-again") == nil, "its origin was pruned")
+        #expect(try store.resolvedImpressions(since: 0).isEmpty)
+    }
+
     @Test(arguments: StoreKind.available)
     func aStoreNeverStartedShutsDown(kind: StoreKind) async throws {
         let place = try StoreUnderTest(kind)

@@ -122,7 +122,7 @@ extension RecommendationService {
     func impression(_ requestID: String, now: Double) async -> ServedImpression? {
         if let served = impressions.lookup(requestID, now: now) { return served }
         let log = features.log
-        guard let stored = try? await pool.run({ try log.impression(requestID: requestID) }),
+        guard let stored = try? await pool.run({ try log.resolvedImpression(requestID: requestID) }),
               now - stored.timestamp <= configuration.impressionTTLSeconds else { return nil }
         impressions.remember(requestID, ServedImpression(
             userID: stored.userID, scenario: stored.scenario, timestamp: stored.timestamp,

@@ -101,7 +101,8 @@ extension RecommendationService {
         if let degradation { summary.degradation = degradation }
         serve(requestID: prepared.requestID, userID: prepared.request.userID, scenario: prepared.scenario.name,
               servedAt: prepared.wallNow, items: hit.impressionItems, tokens: hit.tokens, dense: hit.dense,
-              impressionTail: hit.impressionTail)
+              impressionTail: hit.impressionTail, sameAs: hit.origin)
+        if hit.origin == nil { cache.adopt(origin: prepared.requestID, for: prepared.key, tail: hit.impressionTail) }
         counters.withLock { counters in
             counters.requests += 1
             if let degradation { counters.degraded[degradation, default: 0] += 1 } else { counters.cacheHits += 1 }
@@ -199,8 +200,10 @@ extension RecommendationService {
             strategy: summary.strategy, strategyPropensity: summary.strategyPropensity, arm: summary.arm, items: impressionItems,
             tokens: tokens).jsonTail
         if useCache, list.degradation == nil {
+            // A prefetch logs no impression: the first serving of its answer logs the list in full.
             let answer = CachedAnswer(recommendationsJSON: itemsJSON, summary: summary, impressionItems: impressionItems,
-                                      tokens: tokens, dense: denseFloats, impressionTail: impressionTail)
+                                      tokens: tokens, dense: denseFloats, impressionTail: impressionTail,
+                                      origin: prefetch ? nil : requestID)
             cache.store(answer, for: key, expiresAt: wallNow + scenario.cacheTTLSeconds)
             sharedCache?.store(answer, for: key, ttl: scenario.cacheTTLSeconds)
         }
@@ -223,13 +226,16 @@ extension RecommendationService {
         return w.bytes
     }
 
-    /// Remembers the impression for feedback joins and logs it (its JSON from the answer's kept tail).
+    /// Remembers the impression for feedback joins and logs it: in full (its JSON from the answer's
+    /// kept tail), or as a reference to `sameAs`, the request that logged the same list in full.
     private func serve(requestID: String, userID: String, scenario: String, servedAt: Double, items: [ImpressionItem],
-                       tokens: [String], dense: [Float], impressionTail: String) {
+                       tokens: [String], dense: [Float], impressionTail: String, sameAs: String? = nil) {
         impressions.remember(requestID, ServedImpression(userID: userID, scenario: scenario, timestamp: servedAt,
                                                          items: items, tokens: tokens, dense: dense))
-        features.log.log(encoded: [EncodedImpression(requestID: requestID, userID: userID, timestamp: servedAt,
-                                                     json: ImpressionRecord.json(requestID: requestID, timestamp: servedAt, tail: impressionTail))])
+        let json = sameAs.map { ImpressionRecord.referenceJSON(requestID: requestID, timestamp: servedAt, userID: userID,
+                                                               scenario: scenario, sameAs: $0) }
+            ?? ImpressionRecord.json(requestID: requestID, timestamp: servedAt, tail: impressionTail)
+        features.log.log(encoded: [EncodedImpression(requestID: requestID, userID: userID, timestamp: servedAt, json: json)])
     }
 
     private func fallbackList(_ ids: [String], count: Int, source: CandidateSource, reason: String, excluding: Set<String>) -> RankedList {

@@ -154,7 +154,7 @@ final class RecommendationService: Sendable {
         state = ReadWriteLocked(restored)
         let now = Date().timeIntervalSince1970
         var impressionCount = 0
-        for impression in try log.impressions(since: now - configuration.impressionTTLSeconds) {
+        for impression in try log.resolvedImpressions(since: now - configuration.impressionTTLSeconds) {
             impressions.remember(impression.requestID, ServedImpression(
                 userID: impression.userID, scenario: impression.scenario, timestamp: impression.timestamp,
                 items: impression.items, tokens: impression.tokens, dense: []))

@@ -16,6 +16,10 @@ struct CachedAnswer: Sendable {
     /// The impression's JSON but for the request id and time (`ImpressionRecord.jsonTail`): each
     /// serving of the answer logs its impression without encoding the list again.
     var impressionTail: String
+    /// The request whose logged impression holds this list in this process's store: serving the
+    /// answer again logs a reference to it. Nil until one serving of it is logged in full (an answer
+    /// computed in the background, or copied from the shared cache).
+    var origin: String?
 
     /// Bytes this entry holds, roughly (its key and the fixed overheads included).
     var approximateBytes: Int {
@@ -81,6 +85,13 @@ final class ResultCache: Sendable {
     /// An expired entry still present: the fallback when the models cannot answer in time.
     func stale(_ key: ResultCacheKey) -> CachedAnswer? {
         shard(key).withLock { $0.staleValue(for: key) }
+    }
+
+    /// Records that `requestID` logged the entry's list in full (if the entry is still the same list).
+    func adopt(origin requestID: String, for key: ResultCacheKey, tail: String) {
+        _ = shard(key).withLock { lru in
+            lru.update(key) { if $0.origin == nil && $0.impressionTail == tail { $0.origin = requestID } }
+        }
     }
 
     func store(_ answer: CachedAnswer, for key: ResultCacheKey, expiresAt: Double) {

@@ -55,7 +55,9 @@ public struct ImpressionItem: Sendable, Hashable, Codable {
     }
 }
 
-/// A served recommendation list, as logged for feedback joins and off-policy evaluation.
+/// A served recommendation list, as logged for feedback joins and off-policy evaluation. A cached
+/// list served again is logged as a reference (`sameAs`: the request id whose record holds the
+/// list) instead of a copy; `EventStore.resolvedImpression(requestID:)` fills it in.
 public struct ImpressionRecord: Sendable, Hashable, Codable {
     public var requestID: String
     public var userID: String
@@ -67,6 +69,54 @@ public struct ImpressionRecord: Sendable, Hashable, Codable {
     public var arm: String?
     public var items: [ImpressionItem]
     public var tokens: [String]
+    /// The request whose record holds this list (a reference record has no items of its own).
+    public var sameAs: String?
+
+    enum CodingKeys: String, CodingKey {
+        case requestID, userID, scenario, timestamp, modelVersion, strategy, strategyPropensity, arm, items, tokens, sameAs
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        requestID = try c.decode(String.self, forKey: .requestID)
+        userID = try c.decode(String.self, forKey: .userID)
+        scenario = try c.decode(String.self, forKey: .scenario)
+        timestamp = try c.decode(Double.self, forKey: .timestamp)
+        sameAs = try c.decodeIfPresent(String.self, forKey: .sameAs)
+        // A reference carries only what differs per serving; the rest comes from its origin.
+        modelVersion = try c.decodeIfPresent(String.self, forKey: .modelVersion) ?? ""
+        strategy = try c.decodeIfPresent(String.self, forKey: .strategy)
+        strategyPropensity = try c.decodeIfPresent(Double.self, forKey: .strategyPropensity)
+        arm = try c.decodeIfPresent(String.self, forKey: .arm)
+        items = try c.decodeIfPresent([ImpressionItem].self, forKey: .items) ?? []
+        tokens = try c.decodeIfPresent([String].self, forKey: .tokens) ?? []
+    }
+
+    /// The JSON of a reference record: `requestID` served at `timestamp` the list logged as `sameAs`.
+    public static func referenceJSON(requestID: String, timestamp: Double, userID: String, scenario: String,
+                                     sameAs: String) -> String {
+        var w = JSONWriter(capacity: 96 + requestID.utf8.count + userID.utf8.count + sameAs.utf8.count)
+        w.raw("{"); w.key("requestID"); w.string(requestID)
+        w.comma(); w.key("timestamp"); w.number(timestamp.isFinite ? timestamp : 0)
+        w.comma(); w.key("userID"); w.string(userID)
+        w.comma(); w.key("scenario"); w.string(scenario)
+        w.comma(); w.key("sameAs"); w.string(sameAs)
+        w.raw("}")
+        return String(decoding: w.bytes, as: UTF8.self)
+    }
+
+    /// This reference with its origin's list (and the list's model version, strategy and arm).
+    public func resolved(with origin: ImpressionRecord) -> ImpressionRecord {
+        var r = self
+        r.modelVersion = origin.modelVersion
+        r.strategy = origin.strategy
+        r.strategyPropensity = origin.strategyPropensity
+        r.arm = origin.arm
+        r.items = origin.items
+        r.tokens = origin.tokens
+        r.sameAs = nil
+        return r
+    }
 
     public init(requestID: String, userID: String, scenario: String, timestamp: Double, modelVersion: String,
                 strategy: String?, strategyPropensity: Double?, arm: String?, items: [ImpressionItem], tokens: [String]) {
