@@ -47,6 +47,33 @@ import Testing
         #expect(why.contributions.first?.name == "co-visited with camera")
     }
 
+    /// Scoring reads only the strongest `scoringNeighbours` neighbours of a history item, and the
+    /// choice follows the counts as they change; explanations and snapshots keep every pair.
+    @Test func coVisitationScoresThroughTheStrongestNeighboursOnly() throws {
+        var model = ItemCoVisitation(historyLength: 2, scoringNeighbours: 2)
+        var t = 0.0
+        func pair(_ a: String, _ b: String, times: Int) {
+            for n in 0..<times {
+                t += 1
+                model.update(Self.feedback("pair-\(a)-\(b)-\(n)", a, at: t))
+                model.update(Self.feedback("pair-\(a)-\(b)-\(n)", b, at: t + 0.5))
+            }
+        }
+        pair("a", "b", times: 5)
+        pair("a", "c", times: 4)
+        pair("a", "d", times: 1)
+        model.update(Self.feedback("me", "a", at: 1_000))
+        let candidates = ["b", "c", "d"].map { ScoringCandidate(itemId: $0) }
+        var scores = model.score(candidates, context: ScoringContext(userId: "me"))
+        #expect(scores[0] > 0 && scores[1] > 0 && scores[2] == 0, "d is a's third neighbour: not read \(scores)")
+        #expect(model.explain(candidates[2], context: ScoringContext(userId: "me")).contributions.count == 1, "still explained")
+        pair("a", "d", times: 70)  // d becomes a's strongest neighbour; a's list is ranked again
+        scores = model.score(candidates, context: ScoringContext(userId: "me"))
+        #expect(scores[2] > 0 && (scores[0] == 0 || scores[1] == 0), "d is read now, one of b and c is not: \(scores)")
+        let restored = try ItemCoVisitation(snapshot: model.snapshot())
+        #expect(restored.describe().parameters["pairs"] == model.describe().parameters["pairs"])
+    }
+
     @Test func matrixFactorizationSeparatesTwoTasteGroups() {
         var model = ImplicitMatrixFactorization(factors: 8, learningRate: .constant(0.05), negativeSamples: 3, seed: 4)
         var g = SeededRandom(seed: 10)

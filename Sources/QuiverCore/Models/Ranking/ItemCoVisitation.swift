@@ -3,6 +3,10 @@
 // a candidate scores sum over the user's history h of co(h, c) / sqrt(count(h) count(c)), a cosine
 // of co-occurrence. Item ids are interned to Int32; each item's neighbours are two parallel arrays
 // (ids, counts) that scoring streams through, with a map from neighbour id to its place for updates.
+// Scoring reads at most `scoringNeighbours` neighbours per history item: the strongest by
+// co(h, c) / sqrt(count(c)), re-ranked after a quarter of the list's updates (counts stay live; only
+// the membership can lag). Popular items co-occur with thousands of others; their weak tail costs
+// most of the scoring time and moves the top of the list little (docs/learning.md).
 // Invariant: co is symmetric and an item is never paired with itself.
 
 /// Item-to-item co-visitation recommender with per-user recent history.
@@ -24,11 +28,17 @@ public struct ItemCoVisitation: ScoringModel {
     private var histories: [String: [Int32]] = [:]
     public private(set) var updateCount = 0
 
-    public init(historyLength: Int = 30, positiveThreshold: Double = 0) {
-        precondition(historyLength > 0, "historyLength must be positive")
+    /// The most neighbours of one history item that scoring reads (the strongest).
+    public let scoringNeighbours: Int
+
+    public init(historyLength: Int = 30, positiveThreshold: Double = 0, scoringNeighbours: Int = ItemCoVisitation.defaultScoringNeighbours) {
+        precondition(historyLength > 0 && scoringNeighbours > 0, "historyLength and scoringNeighbours must be positive")
         self.historyLength = historyLength
         self.positiveThreshold = positiveThreshold
+        self.scoringNeighbours = scoringNeighbours
     }
+
+    public static let defaultScoringNeighbours = 256
 
     private mutating func intern(_ id: String) -> Int32 {
         if let i = itemIndex[id] { return i }
@@ -114,9 +124,18 @@ public struct ItemCoVisitation: ScoringModel {
                     let list = neighbours[Int(h)]
                     list.ids.withUnsafeBufferPointer { ids in
                         list.counts.withUnsafeBufferPointer { counts in
-                            for e in 0..<ids.count {
-                                let c = Int(ids[e])
-                                out[c] += Double(counts[e]) * hInverse * inverse[c]
+                            if list.strongest.isEmpty {
+                                for e in 0..<ids.count {
+                                    let c = Int(ids[e])
+                                    out[c] += Double(counts[e]) * hInverse * inverse[c]
+                                }
+                            } else {
+                                list.strongest.withUnsafeBufferPointer { strongest in
+                                    for place in strongest {
+                                        let c = Int(ids[Int(place)])
+                                        out[c] += Double(counts[Int(place)]) * hInverse * inverse[c]
+                                    }
+                                }
                             }
                         }
                     }
@@ -155,6 +174,12 @@ public struct ItemCoVisitation: ScoringModel {
         }
         itemCounts[Int(j)] += 1
         inverseRootCounts[Int(j)] = 1 / itemCounts[Int(j)].squareRoot()
+        for h in history where neighbours[Int(h)].needsRanking(scoringNeighbours) {
+            neighbours[Int(h)].rank(keeping: scoringNeighbours, inverseRootCounts: inverseRootCounts)
+        }
+        if neighbours[Int(j)].needsRanking(scoringNeighbours) {
+            neighbours[Int(j)].rank(keeping: scoringNeighbours, inverseRootCounts: inverseRootCounts)
+        }
         history.append(j)
         if history.count > historyLength { history.removeFirst(history.count - historyLength) }
         histories[feedback.context.userId] = history
@@ -185,6 +210,7 @@ public struct ItemCoVisitation: ScoringModel {
         ModelDescription(name: Self.modelName, formatVersion: Self.formatVersion,
                          parameters: ["history_length": "\(historyLength)", "positive_threshold": "\(positiveThreshold)",
                                       "items": "\(itemIds.count)", "users": "\(histories.count)",
+                                      "scoring_neighbours": "\(scoringNeighbours)",
                                       "pairs": "\(neighbours.reduce(0) { $0 + $1.ids.count } / 2)"],
                          updateCount: updateCount)
     }
@@ -233,6 +259,10 @@ public struct ItemCoVisitation: ScoringModel {
             }
             neighbours.append(list)
         }
+        scoringNeighbours = Self.defaultScoringNeighbours
+        for i in neighbours.indices where neighbours[i].needsRanking(scoringNeighbours) {
+            neighbours[i].rank(keeping: scoringNeighbours, inverseRootCounts: inverseRootCounts)
+        }
         let users = try r.readCount(elementSize: 16)
         for _ in 0..<users {
             let user = try r.readString()
@@ -245,16 +275,22 @@ public struct ItemCoVisitation: ScoringModel {
 }
 
 /// One item's co-visited neighbours: ids and counts in two parallel arrays (in the order they were
-/// first seen), streamed through when scoring, and each id's place in them for updates.
+/// first seen), streamed through when scoring, and each id's place in them for updates. A list
+/// longer than the scoring limit also keeps the places of its strongest entries.
 struct NeighbourList: Sendable {
     private(set) var ids: [Int32] = []
     private(set) var counts: [Float] = []
     private var places: [Int32: Int32] = [:]
+    /// Places of the strongest entries when the list is longer than the scoring limit (else empty:
+    /// scoring reads every entry).
+    private(set) var strongest: [Int32] = []
+    private var updatesSinceRanking = 0
 
     /// The co-visitation count with `id`, if any.
     func count(of id: Int32) -> Float? { places[id].map { counts[Int($0)] } }
 
     mutating func add(_ amount: Float, to id: Int32) {
+        updatesSinceRanking += 1
         if let place = places[id] {
             counts[Int(place)] += amount
         } else {
@@ -262,5 +298,19 @@ struct NeighbourList: Sendable {
             ids.append(id)
             counts.append(amount)
         }
+    }
+
+    /// Whether the strongest entries should be chosen (again): the list outgrew `limit` and has
+    /// changed by a quarter since the last choice (amortised O(log n) per update).
+    func needsRanking(_ limit: Int) -> Bool {
+        ids.count > limit && (strongest.isEmpty || updatesSinceRanking >= max(64, ids.count / 4))
+    }
+
+    /// Keeps the places of the `limit` strongest entries by count / sqrt(count of the neighbour).
+    mutating func rank(keeping limit: Int, inverseRootCounts: [Double]) {
+        updatesSinceRanking = 0
+        guard ids.count > limit else { strongest = []; return }
+        let weights = ids.indices.map { Double(counts[$0]) * inverseRootCounts[Int(ids[$0])] }
+        strongest = TopK.select(weights, k: limit).map { Int32($0.index) }
     }
 }
