@@ -51,32 +51,45 @@ public struct FTRLProximal: ScoringModel {
     }
 
     /// Raw margin w . x for pre-hashed sides.
-    private func margin(_ c: HashedCrossEncoder.ContextSide, _ i: HashedCrossEncoder.ItemSide) -> Double {
+    /// The part of the margin that is the same for every candidate of a request.
+    private func contextMargin(_ c: HashedCrossEncoder.ContextSide) -> Double {
         var s = 0.0
         weights.withUnsafeBufferPointer { w in
-            encoder.forEachTerm(c, i) { index, value, _, _, _ in s += w[index] * value }
+            encoder.forEachContextTerm(c) { index, value, _, _, _ in s += w[index] * value }
         }
         return s
     }
 
-    /// Click probabilities of the candidates.
+    /// The part of the margin that involves the item.
+    private func itemMargin(_ c: HashedCrossEncoder.ContextSide, _ i: HashedCrossEncoder.ItemSide) -> Double {
+        var s = 0.0
+        weights.withUnsafeBufferPointer { w in
+            encoder.forEachItemTerm(c, i) { index, value, _, _, _ in s += w[index] * value }
+        }
+        return s
+    }
+
+    /// Click probabilities of the candidates (the context's terms summed once for all of them).
     public func score<G: RandomNumberGenerator>(
         _ candidates: [ScoringCandidate], context: ScoringContext, using generator: inout G
     ) -> [Double] {
         let c = encoder.contextSide(context)
-        return candidates.map { Self.sigmoid(margin(c, encoder.itemSide($0))) }
+        let shared = contextMargin(c)
+        return candidates.map { Self.sigmoid(shared + itemMargin(c, encoder.itemSide($0))) }
     }
 
     /// Click probabilities for candidates whose item sides were encoded in advance (the serving
     /// catalog keeps them), so no item id or token is hashed per request.
     public func score(itemSides: [HashedCrossEncoder.ItemSide], context: ScoringContext) -> [Double] {
         let c = encoder.contextSide(context)
-        return itemSides.map { Self.sigmoid(margin(c, $0)) }
+        let shared = contextMargin(c)
+        return itemSides.map { Self.sigmoid(shared + itemMargin(c, $0)) }
     }
 
     /// Predicted probability for one pair.
     public func predict(_ candidate: ScoringCandidate, context: ScoringContext) -> Double {
-        Self.sigmoid(margin(encoder.contextSide(context), encoder.itemSide(candidate)))
+        let c = encoder.contextSide(context)
+        return Self.sigmoid(contextMargin(c) + itemMargin(c, encoder.itemSide(candidate)))
     }
 
     /// One FTRL step on the logistic loss; the label is the reward clamped to [0, 1].

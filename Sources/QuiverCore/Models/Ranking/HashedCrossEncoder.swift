@@ -96,13 +96,25 @@ public struct HashedCrossEncoder: Sendable, Hashable {
     /// the context/item token (or dense) arrays so explanations can name the term.
     public func forEachTerm(_ c: ContextSide, _ i: ItemSide,
                             _ body: (Int, Double, HashedTermKind, Int, Int) -> Void) {
+        forEachContextTerm(c, body)
+        forEachItemTerm(c, i, body)
+    }
+
+    /// The terms that do not depend on the item (bias, user, context tokens, dense features): the
+    /// same for every candidate of a request, so a scorer sums them once.
+    public func forEachContextTerm(_ c: ContextSide, _ body: (Int, Double, HashedTermKind, Int, Int) -> Void) {
         let m = mask
         body(0, 1, .bias, 0, 0)
         body(Int(c.user & m), 1, .user, 0, 0)
-        body(Int(i.item & m), 1, .item, 0, 0)
         for (a, t) in c.tokens.enumerated() { body(Int(t & m), 1, .contextToken, a, 0) }
-        for (b, t) in i.tokens.enumerated() { body(Int(t & m), 1, .itemToken, 0, b) }
         for (a, v) in c.dense.enumerated() where v != 0 { body(Int(c.denseIds[a] & m), v, .dense, a, 0) }
+    }
+
+    /// The terms that involve the item: its id, its tokens, and the crosses.
+    public func forEachItemTerm(_ c: ContextSide, _ i: ItemSide, _ body: (Int, Double, HashedTermKind, Int, Int) -> Void) {
+        let m = mask
+        body(Int(i.item & m), 1, .item, 0, 0)
+        for (b, t) in i.tokens.enumerated() { body(Int(t & m), 1, .itemToken, 0, b) }
         for (b, it) in i.tokens.enumerated() {
             if spec.crossUserWithItemAttributes { body(Int(Self.cross(c.user, it) & m), 1, .userXItemToken, 0, b) }
             if spec.crossContextWithItemAttributes {
