@@ -278,8 +278,10 @@ public enum RecommendationPipeline {
         }
         var boosts = [Double](repeating: 0, count: candidates.count)
         if scenario.preferenceBoost > 0, !query.preferredCategories.isEmpty {
+            let preferred = query.preferredCategories
             for (i, p) in candidates.enumerated() {
-                let strength = items[Int(p)].categories.map { query.preferredCategories[$0] ?? 0 }.max() ?? 0
+                var strength = 0.0
+                for category in items[Int(p)].categories { strength = max(strength, preferred[category] ?? 0) }
                 boosts[i] = scenario.preferenceBoost * strength
                 blended[i] += boosts[i]
             }
