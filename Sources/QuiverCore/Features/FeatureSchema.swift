@@ -30,12 +30,20 @@ extension FeatureKeyKind {
     }
 }
 
-/// Stream ids to update for one event type, per key kind.
-struct EventRoute: Sendable {
-    var user: [Int] = []
-    var category: [Int] = []
-    var item: [Int] = []
-    var global: [Int] = []
+/// Stream ids to update for one event type, per key kind. A class so that taking a route per
+/// event retains one object rather than four arrays.
+final class EventRoute: Sendable {
+    let user: [Int]
+    let category: [Int]
+    let item: [Int]
+    let global: [Int]
+
+    init(user: [Int], category: [Int], item: [Int], global: [Int]) {
+        self.user = user
+        self.category = category
+        self.item = item
+        self.global = global
+    }
 }
 
 /// A compiled, immutable definition set, shared by reference between shards.
@@ -48,7 +56,10 @@ public final class FeatureSchema: Sendable {
     let specs: [[FeatureStreamSpec]]
     /// Whether a stream id is live, per key kind.
     let live: [[Bool]]
-    let routes: [EventType: EventRoute]
+    /// Event types with a route, and their routes (parallel): searched linearly, comparing the
+    /// short type names, which is cheaper than hashing them per event.
+    let routeTypes: [EventType]
+    let routeList: [EventRoute]
     let defaultRoute: EventRoute
     let userPlan: ScalarPlan
     let categoryPlan: ScalarPlan
@@ -84,22 +95,18 @@ public final class FeatureSchema: Sendable {
         self.live = live
 
         func route(for type: EventType?) -> EventRoute {
-            var r = EventRoute()
+            var ids: [[Int]] = Array(repeating: [], count: FeatureKeyKind.allCases.count)
             var seen = Set<[Int]>()
             for (kind, id, eventTypes) in liveIDs where eventTypes.isEmpty || (type.map(eventTypes.contains) ?? false) {
                 guard seen.insert([kind.index, id]).inserted else { continue }
-                switch kind {
-                case .user: r.user.append(id)
-                case .userCategory: r.category.append(id)
-                case .item: r.item.append(id)
-                case .global: r.global.append(id)
-                }
+                ids[kind.index].append(id)
             }
-            return r
+            return EventRoute(user: ids[FeatureKeyKind.user.index], category: ids[FeatureKeyKind.userCategory.index],
+                              item: ids[FeatureKeyKind.item.index], global: ids[FeatureKeyKind.global.index])
         }
-        var routes: [EventType: EventRoute] = [:]
-        for type in types { routes[type] = route(for: type) }
-        self.routes = routes
+        let ordered = EventType.builtIn + types.subtracting(EventType.builtIn).sorted()
+        routeTypes = ordered
+        routeList = ordered.map { route(for: $0) }
         defaultRoute = route(for: nil)
 
         var plans: [ScalarPlan] = []
@@ -115,7 +122,10 @@ public final class FeatureSchema: Sendable {
     }
 
     @inline(__always)
-    func route(for type: EventType) -> EventRoute { routes[type] ?? defaultRoute }
+    func route(for type: EventType) -> EventRoute {
+        for i in routeTypes.indices where routeTypes[i] == type { return routeList[i] }
+        return defaultRoute
+    }
 
     /// Upper bound of one resident user's state in bytes under this schema.
     public var maxBytesPerUser: Int {

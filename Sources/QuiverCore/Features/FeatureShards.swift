@@ -23,9 +23,9 @@ struct UserFeatureShard: Sendable {
 
     /// The slot of a user, loading it from the store or creating it; `nil` only when `create` is
     /// false and the user is unknown.
-    mutating func slot(for userID: String, store: any FeatureStateStore, create: Bool) -> Int? {
+    mutating func slot(for userID: String, hash: UInt64, store: any FeatureStateStore, create: Bool) -> Int? {
         counters.lookups += 1
-        if let slot = residents.slot(of: userID) {
+        if let slot = residents.slot(of: userID, hash: hash) {
             counters.hits += 1
             residents.touch(slot)
             return slot
@@ -41,7 +41,7 @@ struct UserFeatureShard: Sendable {
             return nil
         }
         state.migrate(to: schema)
-        let (slot, evicted) = residents.insert(userID, state: state)
+        let (slot, evicted) = residents.insert(userID, hash: hash, state: state)
         if let (id, old) = evicted {
             counters.evictions += 1
             var leaving = old
@@ -74,24 +74,52 @@ struct ItemFeatureState: Sendable {
 
 struct ItemFeatureShard: Sendable {
     var schema: FeatureSchema
-    var items: [String: ItemFeatureState] = [:]
+    /// Items by the stable hash of their id; `itemIDs[i]` and `states[i]` belong together.
+    private var index = FeatureKeyIndex()
+    private var itemIDs: [String] = []
+    private(set) var states: [ItemFeatureState] = []
     /// Items an event may create state for; beyond it only catalog items (`upsertItem`) get state,
     /// so events naming arbitrary unknown ids cannot grow memory without bound.
     var capacity = Int.max
     /// Events whose unknown item found the shard full (user state was still updated).
     var skippedUnknownItems = 0
 
+    init(schema: FeatureSchema, capacity: Int) {
+        self.schema = schema
+        self.capacity = capacity
+    }
+
+    /// Items with state.
+    var count: Int { itemIDs.count }
+
+    /// The slot of an item whose id hashes to `hash`.
+    @inline(__always)
+    func slot(of itemID: String, hash: UInt64) -> Int? {
+        index.find(hash) { itemIDs[$0] == itemID }
+    }
+
+    /// The slot of an item, created (empty) if unknown.
+    mutating func slotCreating(_ itemID: String, hash: UInt64) -> Int {
+        if let slot = slot(of: itemID, hash: hash) { return slot }
+        itemIDs.append(itemID)
+        states.append(ItemFeatureState())
+        index.insert(hash, slot: itemIDs.count - 1)
+        return itemIDs.count - 1
+    }
+
     /// Updates an item's streams for one event and returns its categories.
-    mutating func apply(itemID: String, userID: String, userHash: UInt64, type: EventType, time: Double,
-                        value: Double) -> [String] {
+    mutating func apply(itemID: String, itemHash: UInt64, userID: String, userHash: UInt64, type: EventType,
+                        time: Double, value: Double) -> [String] {
         let route = schema.route(for: type)
-        if route.item.isEmpty { return items[itemID]?.categories ?? [] }
-        if items.count >= capacity, items[itemID] == nil {
+        let known = slot(of: itemID, hash: itemHash)
+        if route.item.isEmpty { return known.map { states[$0].categories } ?? [] }
+        if known == nil, count >= capacity {
             skippedUnknownItems += 1
             return []
         }
+        let slot = known ?? slotCreating(itemID, hash: itemHash)
         let schema = self.schema
-        return Self.update(&items[itemID, default: ItemFeatureState()], schema: schema) { state in
+        return update(slot) { state in
             let specs = schema.specs[FeatureKeyKind.item.index]
             for id in route.item {
                 state.streams[id].add(time: time, value: value, party: userID, partyHash: userHash, spec: specs[id])
@@ -100,13 +128,13 @@ struct ItemFeatureShard: Sendable {
         }
     }
 
-    static func update<R>(_ state: inout ItemFeatureState, schema: FeatureSchema,
-                          _ body: (inout ItemFeatureState) -> R) -> R {
-        if state.generation != schema.generation {
-            UserFeatureState.migrate(&state.streams, live: schema.live[FeatureKeyKind.item.index])
-            state.generation = schema.generation
+    /// Runs `body` on the item in `slot`, migrated to the current schema.
+    mutating func update<R>(_ slot: Int, _ body: (inout ItemFeatureState) -> R) -> R {
+        if states[slot].generation != schema.generation {
+            UserFeatureState.migrate(&states[slot].streams, live: schema.live[FeatureKeyKind.item.index])
+            states[slot].generation = schema.generation
         }
-        return body(&state)
+        return body(&states[slot])
     }
 }
 

@@ -7,9 +7,10 @@ extension RealTimeFeatureEngine {
     /// Runs `body` on a user's state (nil when unknown) and the schema, under the user's shard lock.
     func withUser<R>(_ userID: String, _ body: (UserFeatureState?, FeatureSchema) -> R) -> R {
         let store = self.store
-        let box = userShards[FeatureHash.shard(FeatureHash.fnv1a(userID), count: userShards.count)]
+        let hash = FeatureHash.fnv1a(userID)
+        let box = userShards[FeatureHash.shard(hash, count: userShards.count)]
         return box.shard.withLock { shard in
-            guard let slot = shard.slot(for: userID, store: store, create: false) else {
+            guard let slot = shard.slot(for: userID, hash: hash, store: store, create: false) else {
                 return body(nil, shard.schema)
             }
             shard.residents.states[slot].migrate(to: shard.schema)
@@ -73,12 +74,13 @@ extension RealTimeFeatureEngine {
 
     /// Item outputs (definitions keyed `item`, plus derived such as smoothed CTR and trending).
     public func itemFeatures(for itemID: String, now: Double) -> [String: Double] {
-        let box = itemShards[FeatureHash.shard(FeatureHash.fnv1a(itemID), count: itemShards.count)]
+        let hash = FeatureHash.fnv1a(itemID)
+        let box = itemShards[FeatureHash.shard(hash, count: itemShards.count)]
         return box.shard.withLock { shard in
             let schema = shard.schema
             var streams: [FeatureAccumulator] = []
-            if shard.items[itemID] != nil {
-                streams = ItemFeatureShard.update(&shard.items[itemID]!, schema: schema) { $0.streams }
+            if let slot = shard.slot(of: itemID, hash: hash) {
+                streams = shard.update(slot) { $0.streams }
             }
             let reader = AccumulatorReader(streams: streams, specs: schema.specs[FeatureKeyKind.item.index])
             return schema.itemPlan.evaluateNamed(reader, at: now)

@@ -137,8 +137,8 @@ public final class RealTimeFeatureEngine: Sendable {
     public func upsertItem(_ item: CatalogItem) {
         let hash = FeatureHash.fnv1a(item.itemID)
         itemShards[FeatureHash.shard(hash, count: itemShards.count)].shard.withLock { shard in
-            let schema = shard.schema
-            ItemFeatureShard.update(&shard.items[item.itemID, default: ItemFeatureState()], schema: schema) { state in
+            let slot = shard.slotCreating(item.itemID, hash: hash)
+            shard.update(slot) { state in
                 state.categories = item.categories
                 state.available = item.available
             }
@@ -158,14 +158,14 @@ public final class RealTimeFeatureEngine: Sendable {
         if let itemID = event.itemID {
             itemHash = FeatureHash.fnv1a(itemID)
             categories = itemShards[FeatureHash.shard(itemHash, count: itemShards.count)].shard.withLock { shard in
-                shard.apply(itemID: itemID, userID: event.userID, userHash: userHash, type: event.type, time: time,
-                            value: event.value)
+                shard.apply(itemID: itemID, itemHash: itemHash, userID: event.userID, userHash: userHash,
+                            type: event.type, time: time, value: event.value)
             }
         }
         let store = self.store
         userShards[FeatureHash.shard(userHash, count: userShards.count)].shard.withLock { shard in
             let route = shard.schema.route(for: event.type)
-            let slot = shard.slot(for: event.userID, store: store, create: true)!
+            let slot = shard.slot(for: event.userID, hash: userHash, store: store, create: true)!
             shard.residents.states[slot].migrate(to: shard.schema)
             shard.residents.states[slot].apply(time: time, value: event.value, itemID: event.itemID, itemHash: itemHash,
                                                categories: categories, route: route, schema: shard.schema)
@@ -198,7 +198,7 @@ public final class RealTimeFeatureEngine: Sendable {
         }
         for box in itemShards {
             box.shard.withLock { shard in
-                m.items += shard.items.count
+                m.items += shard.count
                 m.skippedUnknownItems += shard.skippedUnknownItems
             }
         }

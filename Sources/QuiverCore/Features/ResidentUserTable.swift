@@ -1,17 +1,27 @@
-// ResidentUserTable: the users of one shard whose state is in memory, with least-recently-used
-// order kept as an intrusive doubly linked list over slot indices (O(1) lookup, touch, insert,
-// evict). Invariant: at most `capacity` users are resident; inserting beyond it evicts the least
-// recently used user and hands its state back to the caller for the FeatureStateStore.
+// ResidentUserTable: the users of one shard whose state is in memory, found by the stable hash of
+// their id (FeatureKeyIndex), in least-recently-used order. The order is kept without touching any
+// other user's memory: a use stamps the slot with a tick and appends (slot, tick) to a queue; the
+// least recently used user is the oldest queue entry whose tick is still its slot's, stale entries
+// are skipped and the queue is compacted when it outgrows the table. Invariant: at most `capacity`
+// users are resident; inserting beyond it evicts exactly the least recently used user, whose state
+// goes back to the caller for the FeatureStateStore.
 
 struct ResidentUserTable: Sendable {
+    private struct Use: Sendable {
+        var slot: Int32
+        var tick: UInt32
+    }
+
     let capacity: Int
-    private var index: [String: Int32] = [:]
+    private var index = FeatureKeyIndex()
     private var ids: [String] = []
+    private var hashes: [UInt64] = []
     var states: [UserFeatureState] = []
-    private var previous: [Int32] = []
-    private var next: [Int32] = []
-    private var head: Int32 = -1
-    private var tail: Int32 = -1
+    /// Tick of each slot's latest use (0: free slot).
+    private var lastUse: [UInt32] = []
+    private var queue: [Use] = []
+    private var queueHead = 0
+    private var tick: UInt32 = 0
     private var free: [Int32] = []
 
     init(capacity: Int) {
@@ -20,74 +30,95 @@ struct ResidentUserTable: Sendable {
 
     var count: Int { index.count }
 
-    /// The slot of a resident user.
+    /// The slot of a resident user whose id hashes to `hash`.
     @inline(__always)
-    func slot(of userID: String) -> Int? {
-        index[userID].map(Int.init)
+    func slot(of userID: String, hash: UInt64) -> Int? {
+        index.find(hash) { ids[$0] == userID }
     }
 
     /// Marks a slot most recently used.
     @inline(__always)
     mutating func touch(_ slot: Int) {
-        let s = Int32(slot)
-        guard head != s else { return }
-        unlink(s)
-        pushFront(s)
+        if lastUse[slot] == tick { return }  // already the most recent
+        stamp(slot)
     }
 
     /// Inserts a user (not resident) and returns its slot and the evicted user, if any.
-    mutating func insert(_ userID: String, state: UserFeatureState) -> (slot: Int, evicted: (String, UserFeatureState)?) {
+    mutating func insert(_ userID: String, hash: UInt64, state: UserFeatureState)
+        -> (slot: Int, evicted: (String, UserFeatureState)?) {
         var evicted: (String, UserFeatureState)?
-        if index.count >= capacity, tail >= 0 {
-            let victim = tail
-            unlink(victim)
-            let victimID = ids[Int(victim)]
-            index[victimID] = nil
-            evicted = (victimID, states[Int(victim)])
-            states[Int(victim)] = UserFeatureState()
-            ids[Int(victim)] = ""
-            free.append(victim)
+        if index.count >= capacity, let victim = leastRecentlyUsed() {
+            index.remove(hashes[victim], slot: victim)
+            evicted = (ids[victim], states[victim])
+            states[victim] = UserFeatureState()
+            ids[victim] = ""
+            lastUse[victim] = 0
+            free.append(Int32(victim))
         }
-        let s: Int32
+        let s: Int
         if let reused = free.popLast() {
-            s = reused
-            ids[Int(s)] = userID
-            states[Int(s)] = state
+            s = Int(reused)
+            ids[s] = userID
+            hashes[s] = hash
+            states[s] = state
         } else {
-            s = Int32(ids.count)
+            s = ids.count
             ids.append(userID)
+            hashes.append(hash)
             states.append(state)
-            previous.append(-1)
-            next.append(-1)
+            lastUse.append(0)
         }
-        index[userID] = s
-        pushFront(s)
-        return (Int(s), evicted)
+        index.insert(hash, slot: s)
+        stamp(s)
+        return (s, evicted)
     }
 
     /// All resident users and states (for flushing to a store).
     var residents: [(String, UserFeatureState)] {
-        index.map { ($0.key, states[Int($0.value)]) }
+        ids.indices.filter { lastUse[$0] != 0 }.map { (ids[$0], states[$0]) }
     }
 
     /// Approximate heap bytes of all resident states.
     var estimatedBytes: Int {
-        index.values.reduce(0) { $0 + states[Int($1)].estimatedBytes + ids[Int($1)].utf8.count + 64 }
+        ids.indices.reduce(0) { total, s in
+            lastUse[s] == 0 ? total : total + states[s].estimatedBytes + ids[s].utf8.count + 64
+        }
     }
 
-    private mutating func unlink(_ s: Int32) {
-        let p = previous[Int(s)], n = next[Int(s)]
-        if p >= 0 { next[Int(p)] = n } else if head == s { head = n }
-        if n >= 0 { previous[Int(n)] = p } else if tail == s { tail = p }
-        previous[Int(s)] = -1
-        next[Int(s)] = -1
+    private mutating func stamp(_ slot: Int) {
+        if tick == UInt32.max { renumber() }
+        tick += 1
+        lastUse[slot] = tick
+        queue.append(Use(slot: Int32(slot), tick: tick))
+        if queue.count - queueHead > 2 * index.count + 64 { compact() }
     }
 
-    private mutating func pushFront(_ s: Int32) {
-        previous[Int(s)] = -1
-        next[Int(s)] = head
-        if head >= 0 { previous[Int(head)] = s }
-        head = s
-        if tail < 0 { tail = s }
+    /// The least recently used resident slot (dropping stale queue entries on the way).
+    private mutating func leastRecentlyUsed() -> Int? {
+        while queueHead < queue.count {
+            let use = queue[queueHead]
+            queueHead += 1
+            if lastUse[Int(use.slot)] == use.tick { return Int(use.slot) }
+        }
+        return nil
+    }
+
+    /// Keeps only the current entry of each resident slot, in order.
+    private mutating func compact() {
+        var kept: [Use] = []
+        kept.reserveCapacity(index.count + 64)
+        for i in queueHead..<queue.count where lastUse[Int(queue[i].slot)] == queue[i].tick { kept.append(queue[i]) }
+        queue = kept
+        queueHead = 0
+    }
+
+    /// Restarts ticks at 1 in LRU order (after 4 billion uses).
+    private mutating func renumber() {
+        compact()
+        for i in queue.indices {
+            queue[i].tick = UInt32(i + 1)
+            lastUse[Int(queue[i].slot)] = UInt32(i + 1)
+        }
+        tick = UInt32(queue.count)
     }
 }
