@@ -89,8 +89,9 @@ if CommandLine.arguments.count > 2, CommandLine.arguments[1] == "ml100k" {
     var buffer: [Double] = []
     var samples: [Double] = []
     let clock = ContinuousClock()
+    let readRounds = Int(ProcessInfo.processInfo.environment["BENCH_ML_READ_ROUNDS"] ?? "") ?? 20
     for u in 1...943 {
-        for _ in 0..<20 {
+        for _ in 0..<readRounds {
             let t0 = clock.now
             lastEngine!.writeFeatureVector(for: String(u), now: now, into: &buffer)
             samples.append(seconds(t0.duration(to: clock.now)) * 1e6)

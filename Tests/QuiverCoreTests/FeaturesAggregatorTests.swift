@@ -65,6 +65,27 @@ import Testing
         #expect(store.bucketsHeld <= geometries.reduce(0) { $0 + $1.bucketCount })
     }
 
+    @Test(arguments: [1, 5, 7, 60, 1_440, 10_080] as [Int64])
+    func timeRangeAgreesWithBucketMath(width: Int64) {
+        // `lower <= t < upper` must select exactly the times whose bucket is inside the window,
+        // including times one ulp either side of every boundary.
+        let g = WindowGeometry(window: FeatureWindow(seconds: width * 60), bucketCount: 60)
+        var rng = FeatureTestRandom(seed: UInt64(width))
+        for _ in 0..<300 {
+            let now = 1_764_000_000 + rng.unit() * 1_000_000
+            let nowBucket = g.bucket(of: now)
+            let (lower, upper) = g.timeRange(nowBucket: nowBucket)
+            var times = [lower, lower.nextDown, lower.nextUp, upper, upper.nextDown, upper.nextUp]
+            times += (0..<20).map { _ in now - rng.unit() * Double(width) * 70 }
+            times += (0..<5).map { _ in Double(nowBucket - Int64(rng.below(62))) * Double(width) }
+            for t in times {
+                #expect((t >= lower && t < upper) == g.contains(bucket: g.bucket(of: t), nowBucket: nowBucket), "t=\(t)")
+            }
+        }
+        #expect(g.bucket(of: -0.5) == -1)
+        #expect(g.bucket(of: -Double(width)) == -1)
+    }
+
     @Test func windowExpiresExactlyAtTheBucketBoundary() {
         // 1-minute window, 60 one-second buckets: an event at t=100.5 counts until bucket 159.
         let g = WindowGeometry(window: .oneMinute, bucketCount: 60)

@@ -19,6 +19,17 @@ public struct DistinctTracker: Hashable, Sendable, Codable {
         self.cap = max(0, cap)
     }
 
+    /// A tracker holding `lastSeen` (for conversion from `StreamArena`).
+    init(cap: Int, saturated: Bool, lastSeen: [UInt64: Double], newest: Double) {
+        self.cap = max(0, cap)
+        self.saturated = saturated
+        self.lastSeen = lastSeen
+        self.newest = newest
+    }
+
+    /// Newest time inserted (`-infinity` before the first).
+    var newestSighting: Double { newest }
+
     /// Records item `hash` seen at `time`. `horizon` is the longest window in seconds.
     public mutating func insert(_ hash: UInt64, time: Double, horizon: Double) {
         guard cap > 0 else { return }

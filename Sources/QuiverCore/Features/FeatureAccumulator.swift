@@ -38,6 +38,13 @@ public final class FeatureStreamSpec: Hashable, Sendable {
         halfLives = d.windows.map { Double($0.seconds) }
         hasDecay = d.aggregations.contains(.decayedCount)
         needsBuckets = d.aggregations.contains { [.count, .rate, .sum, .mean, .min, .max].contains($0) }
+        arenaWindows = needsBuckets || hasDecay ? d.windows.count : 0
+        let needsValues = d.aggregations.contains { [.sum, .mean, .min, .max].contains($0) }
+        bucketWords = needsBuckets ? (needsValues ? 5 : 2) : 0
+        maxBuckets = needsBuckets ? geometries.reduce(0) { $0 + $1.bucketCount } : 0
+        var slots = 8
+        while slots < 2 * distinctCap { slots *= 2 }
+        maxDistinctSlots = distinctCap > 0 ? slots : 0
         signature = [key.rawValue, eventTypes.map(\.rawValue).joined(separator: ","), windows.map(\.name).joined(separator: ","),
                      aggregations.map(\.rawValue).joined(separator: ","), "\(bucketsPerWindow)", "\(distinctCap)", "\(lastN)"]
             .joined(separator: "|")
@@ -77,6 +84,15 @@ public final class FeatureStreamSpec: Hashable, Sendable {
     let halfLives: [Double]
     /// Whether `decayed_count` is computed.
     let hasDecay: Bool
+    /// Windows with a header in a `StreamArena` region (segment length, decayed counter).
+    let arenaWindows: Int
+    /// Words per bucket in a `StreamArena` region: 2 (index, count) for streams that only count,
+    /// 5 (index, count, sum, min, max) when sum, mean, min or max is read, 0 without buckets.
+    let bucketWords: Int
+    /// Most buckets held across all windows (each window holds at most its bucket count).
+    let maxBuckets: Int
+    /// Largest distinct table of a `StreamArena` region (a power of two, at least twice the cap).
+    let maxDistinctSlots: Int
 }
 
 /// The aggregation state of one stream for one key.
@@ -93,6 +109,16 @@ public struct FeatureAccumulator: Hashable, Sendable, Codable {
     /// An unused slot: reads as empty, allocates nothing, takes its shape on the first `add`.
     /// Accumulators are stored unwrapped (not as optionals) so that updates happen in place.
     public init() {}
+
+    /// An accumulator that saw events, from its parts (for conversion from `StreamArena`).
+    init(buckets: WindowBucketStore, distinct: DistinctTracker, recent: RecentItems, newest: Double, lifetimeCount: Double) {
+        self.buckets = buckets
+        self.distinct = distinct
+        self.recent = recent
+        self.newest = newest
+        self.lifetimeCount = lifetimeCount
+        initialized = true
+    }
 
     /// An empty accumulator for `spec`.
     public init(spec: FeatureStreamSpec) {

@@ -16,7 +16,7 @@ enum FeatureExtraction {
         let s = state ?? empty
         temporal(state: s, gap: Double(schema.definitions.sessionGap.seconds), context: context, now: now, into: &out)
         contextual(context, into: &out, offset: FeatureVectorLayout.temporalNames.count)
-        let reader = AccumulatorReader(streams: s.streams, specs: schema.specs[FeatureKeyKind.user.index])
+        let reader = ArenaReader(arena: s.arena, specs: schema.specs[FeatureKeyKind.user.index])
         schema.userPlan.evaluate(reader, at: now, into: &out, offset: FeatureVectorLayout.userOutputOffset)
         let summary = FeatureVectorLayout.userOutputOffset + schema.userPlan.count
         out[summary] = Double(s.categories.count)
@@ -85,8 +85,7 @@ enum FeatureExtraction {
         var recent: [String: [String]] = [:]
         for (d, id) in zip(schema.definitions.definitions, schema.activeStreamIDs)
         where d.key == .user && d.aggregations.contains(.lastN) {
-            let streams = state?.streams ?? []
-            recent[d.name] = id < streams.count ? streams[id].recentItems.map(\.itemID) : []
+            recent[d.name] = state?.arena.recentItems(stream: id).map(\.itemID) ?? []
         }
         return RealTimeFeatures(
             userID: userID, temporal: groups[.temporal] ?? [:], behavioral: groups[.behavioral] ?? [:],

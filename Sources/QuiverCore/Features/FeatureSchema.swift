@@ -129,13 +129,14 @@ public final class FeatureSchema: Sendable {
 
     /// Upper bound of one resident user's state in bytes under this schema.
     public var maxBytesPerUser: Int {
-        let user = specs[0].indices.filter { live[0][$0] }.reduce(0) { $0 + FeatureAccumulator.maxBytes(spec: specs[0][$1]) }
-        let category = specs[1].indices.filter { live[1][$0] }
-            .reduce(0) { $0 + FeatureAccumulator.maxBytes(spec: specs[1][$1]) }
-        let slot = MemoryLayout<FeatureAccumulator>.stride
-        // Category entries: inline state, name (at most 256 bytes), streams array; 2x for array growth.
-        let perCategory = category + 2 * MemoryLayout<CategoryFeatureState>.stride + 256 + 64 + specs[1].count * slot
-        return MemoryLayout<UserFeatureState>.stride + 64 + specs[0].count * slot + user
-            + definitions.maxCategoriesPerUser * perCategory
+        func liveSpecs(_ kind: FeatureKeyKind) -> [FeatureStreamSpec] {
+            specs[kind.index].indices.filter { live[kind.index][$0] }.map { specs[kind.index][$0] }
+        }
+        let user = StreamArena.maxBytes(liveSpecs(.user), directory: specs[FeatureKeyKind.user.index].count)
+        let category = StreamArena.maxBytes(liveSpecs(.userCategory),
+                                            directory: specs[FeatureKeyKind.userCategory.index].count)
+        // Category entries: inline state (2x for array growth), name (at most 256 bytes), arena.
+        let perCategory = category + 2 * MemoryLayout<CategoryFeatureState>.stride + 256
+        return MemoryLayout<UserFeatureState>.stride + 64 + user + definitions.maxCategoriesPerUser * perCategory
     }
 }

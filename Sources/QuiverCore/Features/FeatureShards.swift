@@ -17,7 +17,7 @@ struct FeatureShardCounters: Sendable {
 struct UserFeatureShard: Sendable {
     var schema: FeatureSchema
     var residents: ResidentUserTable
-    var global: [FeatureAccumulator] = []
+    var global = StreamArena()
     var globalGeneration = -1
     var counters = FeatureShardCounters()
 
@@ -53,13 +53,19 @@ struct UserFeatureShard: Sendable {
 
     mutating func applyGlobal(time: Double, value: Double, userID: String, userHash: UInt64, route: EventRoute) {
         guard !route.global.isEmpty else { return }
-        if globalGeneration != schema.generation {
-            UserFeatureState.migrate(&global, live: schema.live[FeatureKeyKind.global.index])
-            globalGeneration = schema.generation
-        }
+        migrateGlobal()
         let specs = schema.specs[FeatureKeyKind.global.index]
+        if global.words.isEmpty { global.reserve(streams: route.global, specs: specs) }
         for id in route.global {
-            global[id].add(time: time, value: value, party: userID, partyHash: userHash, spec: specs[id])
+            global.add(stream: id, spec: specs[id], time: time, value: value, party: userID, partyHash: userHash)
+        }
+    }
+
+    /// Releases global streams that are no longer live after a definition change.
+    mutating func migrateGlobal() {
+        if globalGeneration != schema.generation {
+            global.release(live: schema.live[FeatureKeyKind.global.index])
+            globalGeneration = schema.generation
         }
     }
 }
@@ -69,7 +75,7 @@ struct ItemFeatureState: Sendable {
     var categories: [String] = []
     var available = true
     var generation = -1
-    var streams: [FeatureAccumulator] = []
+    var streams = StreamArena()
 }
 
 struct ItemFeatureShard: Sendable {
@@ -121,8 +127,9 @@ struct ItemFeatureShard: Sendable {
         let schema = self.schema
         return update(slot) { state in
             let specs = schema.specs[FeatureKeyKind.item.index]
+            if state.streams.words.isEmpty { state.streams.reserve(streams: route.item, specs: specs) }
             for id in route.item {
-                state.streams[id].add(time: time, value: value, party: userID, partyHash: userHash, spec: specs[id])
+                state.streams.add(stream: id, spec: specs[id], time: time, value: value, party: userID, partyHash: userHash)
             }
             return state.categories
         }
@@ -131,7 +138,7 @@ struct ItemFeatureShard: Sendable {
     /// Runs `body` on the item in `slot`, migrated to the current schema.
     mutating func update<R>(_ slot: Int, _ body: (inout ItemFeatureState) -> R) -> R {
         if states[slot].generation != schema.generation {
-            UserFeatureState.migrate(&states[slot].streams, live: schema.live[FeatureKeyKind.item.index])
+            states[slot].streams.release(live: schema.live[FeatureKeyKind.item.index])
             states[slot].generation = schema.generation
         }
         return body(&states[slot])

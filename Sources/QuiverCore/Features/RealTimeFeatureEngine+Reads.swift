@@ -13,8 +13,8 @@ extension RealTimeFeatureEngine {
             guard let slot = shard.slot(for: userID, hash: hash, store: store, create: false) else {
                 return body(nil, shard.schema)
             }
-            shard.residents.states[slot].migrate(to: shard.schema)
-            return body(shard.residents.states[slot], shard.schema)
+            shard.residents.slots[slot].state.migrate(to: shard.schema)
+            return body(shard.residents.slots[slot].state, shard.schema)
         }
     }
 
@@ -53,7 +53,7 @@ extension RealTimeFeatureEngine {
         withUser(userID) { state, schema in
             let c = state?.categories.first { $0.name == category }
             let specs = schema.specs[FeatureKeyKind.userCategory.index]
-            var values = schema.categoryPlan.evaluateNamed(AccumulatorReader(streams: c?.streams ?? [], specs: specs),
+            var values = schema.categoryPlan.evaluateNamed(ArenaReader(arena: c?.arena ?? StreamArena(), specs: specs),
                                                            at: now)
             let shares = state?.categoryAffinities(at: now) ?? []
             values["affinity"] = shares.first { $0.category == category }?.score ?? 0
@@ -67,8 +67,7 @@ extension RealTimeFeatureEngine {
             guard let state, let i = schema.definitions.definitions.firstIndex(where: { $0.name == feature }) else {
                 return []
             }
-            let id = schema.activeStreamIDs[i]
-            return id < state.streams.count ? state.streams[id].recentItems : []
+            return state.arena.recentItems(stream: schema.activeStreamIDs[i])
         }
     }
 
@@ -78,31 +77,28 @@ extension RealTimeFeatureEngine {
         let box = itemShards[FeatureHash.shard(hash, count: itemShards.count)]
         return box.shard.withLock { shard in
             let schema = shard.schema
-            var streams: [FeatureAccumulator] = []
+            var streams = StreamArena()
             if let slot = shard.slot(of: itemID, hash: hash) {
                 streams = shard.update(slot) { $0.streams }
             }
-            let reader = AccumulatorReader(streams: streams, specs: schema.specs[FeatureKeyKind.item.index])
+            let reader = ArenaReader(arena: streams, specs: schema.specs[FeatureKeyKind.item.index])
             return schema.itemPlan.evaluateNamed(reader, at: now)
         }
     }
 
     /// Global outputs (definitions keyed `global`), merged across shards.
     public func globalFeatures(now: Double) -> [String: Double] {
-        var parts: [[FeatureAccumulator]] = []
+        var parts: [StreamArena] = []
         var schema: FeatureSchema?
         for box in userShards {
             box.shard.withLock { shard in
-                if shard.globalGeneration != shard.schema.generation {
-                    UserFeatureState.migrate(&shard.global, live: shard.schema.live[FeatureKeyKind.global.index])
-                    shard.globalGeneration = shard.schema.generation
-                }
+                shard.migrateGlobal()
                 parts.append(shard.global)
                 schema = shard.schema
             }
         }
         guard let schema else { return [:] }
-        let reader = MergedAccumulatorReader(parts: parts, specs: schema.specs[FeatureKeyKind.global.index])
+        let reader = MergedArenaReader(parts: parts, specs: schema.specs[FeatureKeyKind.global.index])
         return schema.globalPlan.evaluateNamed(reader, at: now)
     }
 }

@@ -166,8 +166,8 @@ public final class RealTimeFeatureEngine: Sendable {
         userShards[FeatureHash.shard(userHash, count: userShards.count)].shard.withLock { shard in
             let route = shard.schema.route(for: event.type)
             let slot = shard.slot(for: event.userID, hash: userHash, store: store, create: true)!
-            shard.residents.states[slot].migrate(to: shard.schema)
-            shard.residents.states[slot].apply(time: time, value: event.value, itemID: event.itemID, itemHash: itemHash,
+            shard.residents.slots[slot].state.migrate(to: shard.schema)
+            shard.residents.slots[slot].state.apply(time: time, value: event.value, itemID: event.itemID, itemHash: itemHash,
                                                categories: categories, route: route, schema: shard.schema)
             shard.applyGlobal(time: time, value: event.value, userID: event.userID, userHash: userHash, route: route)
             shard.counters.events += 1

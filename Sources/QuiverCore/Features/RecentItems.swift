@@ -24,6 +24,12 @@ public struct RecentItems: Hashable, Sendable, Codable {
         self.limit = max(0, limit)
     }
 
+    /// A list holding `held`, oldest first (for conversion from `StreamArena`).
+    init(limit: Int, held: [Entry]) {
+        self.limit = max(0, limit)
+        self.held = held
+    }
+
     /// The newest `limit` entries, newest first; equal times keep the later arrival first.
     public var entries: [Entry] { Array(held.suffix(limit).reversed()) }
 
@@ -32,6 +38,7 @@ public struct RecentItems: Hashable, Sendable, Codable {
         guard limit > 0 else { return }
         let n = held.count
         if n >= limit, time < held[n - limit].time { return }
+        if held.capacity == 0 { held.reserveCapacity(2 * limit) }  // one allocation for the list's life
         var index = n
         while index > 0, held[index - 1].time > time { index -= 1 }
         held.insert(Entry(itemID: itemID, time: time), at: index)

@@ -12,13 +12,20 @@ struct ResidentUserTable: Sendable {
         var tick: UInt32
     }
 
+    /// One slot: the user's id, hash, latest use and state side by side, so that finding,
+    /// touching and updating a user reads one place.
+    struct Resident: Sendable {
+        var id: String
+        var hash: UInt64
+        /// Tick of the latest use (0: free slot).
+        var lastUse: UInt32
+        var state: UserFeatureState
+    }
+
     let capacity: Int
     private var index = FeatureKeyIndex()
-    private var ids: [String] = []
-    private var hashes: [UInt64] = []
-    var states: [UserFeatureState] = []
-    /// Tick of each slot's latest use (0: free slot).
-    private var lastUse: [UInt32] = []
+    /// Slots, resident or free.
+    var slots: [Resident] = []
     private var queue: [Use] = []
     private var queueHead = 0
     private var tick: UInt32 = 0
@@ -33,13 +40,13 @@ struct ResidentUserTable: Sendable {
     /// The slot of a resident user whose id hashes to `hash`.
     @inline(__always)
     func slot(of userID: String, hash: UInt64) -> Int? {
-        index.find(hash) { ids[$0] == userID }
+        index.find(hash) { slots[$0].id == userID }
     }
 
     /// Marks a slot most recently used.
     @inline(__always)
     mutating func touch(_ slot: Int) {
-        if lastUse[slot] == tick { return }  // already the most recent
+        if slots[slot].lastUse == tick { return }  // already the most recent
         stamp(slot)
     }
 
@@ -48,25 +55,18 @@ struct ResidentUserTable: Sendable {
         -> (slot: Int, evicted: (String, UserFeatureState)?) {
         var evicted: (String, UserFeatureState)?
         if index.count >= capacity, let victim = leastRecentlyUsed() {
-            index.remove(hashes[victim], slot: victim)
-            evicted = (ids[victim], states[victim])
-            states[victim] = UserFeatureState()
-            ids[victim] = ""
-            lastUse[victim] = 0
+            index.remove(slots[victim].hash, slot: victim)
+            evicted = (slots[victim].id, slots[victim].state)
+            slots[victim] = Resident(id: "", hash: 0, lastUse: 0, state: UserFeatureState())
             free.append(Int32(victim))
         }
         let s: Int
         if let reused = free.popLast() {
             s = Int(reused)
-            ids[s] = userID
-            hashes[s] = hash
-            states[s] = state
+            slots[s] = Resident(id: userID, hash: hash, lastUse: 0, state: state)
         } else {
-            s = ids.count
-            ids.append(userID)
-            hashes.append(hash)
-            states.append(state)
-            lastUse.append(0)
+            s = slots.count
+            slots.append(Resident(id: userID, hash: hash, lastUse: 0, state: state))
         }
         index.insert(hash, slot: s)
         stamp(s)
@@ -75,20 +75,18 @@ struct ResidentUserTable: Sendable {
 
     /// All resident users and states (for flushing to a store).
     var residents: [(String, UserFeatureState)] {
-        ids.indices.filter { lastUse[$0] != 0 }.map { (ids[$0], states[$0]) }
+        slots.filter { $0.lastUse != 0 }.map { ($0.id, $0.state) }
     }
 
     /// Approximate heap bytes of all resident states.
     var estimatedBytes: Int {
-        ids.indices.reduce(0) { total, s in
-            lastUse[s] == 0 ? total : total + states[s].estimatedBytes + ids[s].utf8.count + 64
-        }
+        slots.reduce(0) { $1.lastUse == 0 ? $0 : $0 + $1.state.estimatedBytes + $1.id.utf8.count + 64 }
     }
 
     private mutating func stamp(_ slot: Int) {
         if tick == UInt32.max { renumber() }
         tick += 1
-        lastUse[slot] = tick
+        slots[slot].lastUse = tick
         queue.append(Use(slot: Int32(slot), tick: tick))
         if queue.count - queueHead > 2 * index.count + 64 { compact() }
     }
@@ -98,7 +96,7 @@ struct ResidentUserTable: Sendable {
         while queueHead < queue.count {
             let use = queue[queueHead]
             queueHead += 1
-            if lastUse[Int(use.slot)] == use.tick { return Int(use.slot) }
+            if slots[Int(use.slot)].lastUse == use.tick { return Int(use.slot) }
         }
         return nil
     }
@@ -107,7 +105,7 @@ struct ResidentUserTable: Sendable {
     private mutating func compact() {
         var kept: [Use] = []
         kept.reserveCapacity(index.count + 64)
-        for i in queueHead..<queue.count where lastUse[Int(queue[i].slot)] == queue[i].tick { kept.append(queue[i]) }
+        for i in queueHead..<queue.count where slots[Int(queue[i].slot)].lastUse == queue[i].tick { kept.append(queue[i]) }
         queue = kept
         queueHead = 0
     }
@@ -117,7 +115,7 @@ struct ResidentUserTable: Sendable {
         compact()
         for i in queue.indices {
             queue[i].tick = UInt32(i + 1)
-            lastUse[Int(queue[i].slot)] = UInt32(i + 1)
+            slots[Int(queue[i].slot)].lastUse = UInt32(i + 1)
         }
         tick = UInt32(queue.count)
     }

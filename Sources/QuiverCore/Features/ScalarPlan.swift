@@ -134,68 +134,54 @@ struct ScalarPlan: Sendable {
     }
 }
 
-/// Reads one key's accumulators (nil entries read as empty).
-struct AccumulatorReader: FeatureStreamReading {
-    let streams: [FeatureAccumulator]
+/// Reads one key's streams from its arena (absent streams read as empty).
+struct ArenaReader: FeatureStreamReading {
+    let arena: StreamArena
     let specs: [FeatureStreamSpec]
 
     func summary(stream: Int, window: Int, at now: Double) -> WindowSummary {
-        guard stream < streams.count else { return WindowSummary() }
-        return streams[stream].summary(window: window, spec: specs[stream], at: now)
+        arena.summary(stream: stream, window: window, spec: specs[stream], at: now)
     }
 
     func distinctCount(stream: Int, window: Int, at now: Double) -> Double {
-        guard stream < streams.count else { return 0 }
-        return Double(streams[stream].distinctCount(window: window, spec: specs[stream], at: now))
+        Double(arena.distinctCount(stream: stream, window: window, spec: specs[stream], at: now))
     }
 
     func decayedCount(stream: Int, window: Int, at now: Double) -> Double {
-        guard stream < streams.count else { return 0 }
-        return streams[stream].decayedCount(window: window, spec: specs[stream], at: now)
+        arena.decayedCount(stream: stream, window: window, spec: specs[stream], at: now)
     }
 
-    func newest(stream: Int) -> Double {
-        guard stream < streams.count else { return -.infinity }
-        return streams[stream].newest
-    }
+    func newest(stream: Int) -> Double { arena.newest(stream: stream) }
 }
 
-/// Reads the merge of several keys' accumulators (global state held per shard).
-struct MergedAccumulatorReader: FeatureStreamReading {
-    let parts: [[FeatureAccumulator]]
+/// Reads the merge of several keys' streams (global state held per shard).
+struct MergedArenaReader: FeatureStreamReading {
+    let parts: [StreamArena]
     let specs: [FeatureStreamSpec]
-
-    private func each(_ stream: Int, _ body: (FeatureAccumulator) -> Void) {
-        for part in parts where stream < part.count { body(part[stream]) }
-    }
 
     func summary(stream: Int, window: Int, at now: Double) -> WindowSummary {
         var s = WindowSummary()
-        let spec = specs[stream]
-        each(stream) { s.merge($0.summary(window: window, spec: spec, at: now)) }
+        for part in parts { s.merge(part.summary(stream: stream, window: window, spec: specs[stream], at: now)) }
         return s
     }
 
     func distinctCount(stream: Int, window: Int, at now: Double) -> Double {
         var union: [UInt64: Double] = [:]
-        each(stream) { a in
-            for (k, t) in a.distinct.sightings where t > (union[k] ?? -.infinity) { union[k] = t }
+        for part in parts {
+            let r = part.region(stream)
+            guard r != 0, specs[stream].distinctCap > 0 else { continue }
+            part.forEachSighting(region: r) { k, t in if t > (union[k] ?? -.infinity) { union[k] = t } }
         }
         let g = specs[stream].geometry(window)
-        let nowBucket = g.bucket(of: now)
-        return Double(union.values.filter { g.contains(bucket: g.bucket(of: $0), nowBucket: nowBucket) }.count)
+        let (lower, upper) = g.timeRange(nowBucket: g.bucket(of: now))
+        return Double(union.values.filter { $0 >= lower && $0 < upper }.count)
     }
 
     func decayedCount(stream: Int, window: Int, at now: Double) -> Double {
-        var total = 0.0
-        let spec = specs[stream]
-        each(stream) { total += $0.decayedCount(window: window, spec: spec, at: now) }
-        return total
+        parts.reduce(0) { $0 + $1.decayedCount(stream: stream, window: window, spec: specs[stream], at: now) }
     }
 
     func newest(stream: Int) -> Double {
-        var n = -Double.infinity
-        each(stream) { n = max(n, $0.newest) }
-        return n
+        parts.reduce(-Double.infinity) { max($0, $1.newest(stream: stream)) }
     }
 }

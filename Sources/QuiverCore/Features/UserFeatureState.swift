@@ -1,8 +1,9 @@
-// UserFeatureState: everything the engine knows about one user: stream accumulators by stream id,
-// per-category state (affinity and user x category streams), session and recency bookkeeping.
-// Invariant: memory is bounded by the schema (fixed rings, capped distinct/last-N, at most
-// `max_categories_per_user` categories, least recently seen evicted first); streams that are not
-// live under the current schema are released when the state is migrated.
+// UserFeatureState: everything the engine knows about one user: its streams (one StreamArena),
+// per-category state (affinity and the user x category streams' arena), session and recency
+// bookkeeping. Invariant: memory is bounded by the schema (at most B buckets per window, capped
+// distinct/last-N, at most `max_categories_per_user` categories, least recently seen evicted first);
+// streams that are not live under the current schema are released when the state is migrated; the
+// encoded form is the one earlier releases wrote (streams as FeatureAccumulator arrays).
 
 /// The state of one user x category pair.
 public struct CategoryFeatureState: Hashable, Sendable, Codable {
@@ -12,14 +13,65 @@ public struct CategoryFeatureState: Hashable, Sendable, Codable {
     public internal(set) var affinity: DecayedCounter
     /// Newest event time in this category.
     public internal(set) var lastSeen: Double
-    var streams: [FeatureAccumulator] = []
+    /// `FeatureHash.fnv1a(name)`: lookups compare it before the name.
+    let nameHash: UInt64
+    /// The user x category streams.
+    var arena = StreamArena()
+    /// Streams as decoded from a store, until a schema moves them into `arena`.
+    var decodedStreams: [FeatureAccumulator]?
+
+    init(name: String, nameHash: UInt64, affinity: DecayedCounter, lastSeen: Double) {
+        self.name = name
+        self.nameHash = nameHash
+        self.affinity = affinity
+        self.lastSeen = lastSeen
+    }
+
+    /// The streams in their exchange form (indexed by stream id).
+    var streams: [FeatureAccumulator] { decodedStreams ?? arena.accumulators() }
+
+    enum CodingKeys: String, CodingKey { case name, affinity, lastSeen, streams }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        nameHash = FeatureHash.fnv1a(name)
+        affinity = try c.decode(DecayedCounter.self, forKey: .affinity)
+        lastSeen = try c.decode(Double.self, forKey: .lastSeen)
+        decodedStreams = try c.decodeIfPresent([FeatureAccumulator].self, forKey: .streams) ?? []
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(affinity, forKey: .affinity)
+        try c.encode(lastSeen, forKey: .lastSeen)
+        try c.encode(streams, forKey: .streams)
+    }
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.name == b.name && a.affinity == b.affinity && a.lastSeen == b.lastSeen
+            && UserFeatureState.trimmed(a.streams) == UserFeatureState.trimmed(b.streams)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        hasher.combine(affinity)
+        hasher.combine(lastSeen)
+    }
 }
 
 /// All per-user feature state; Codable so a `FeatureStateStore` can persist it.
+///
+/// In memory the streams live in a `StreamArena` per key; encoded, they take the exchange form of
+/// earlier releases (an array of `FeatureAccumulator` per key), so stored states load either way.
 public struct UserFeatureState: Hashable, Sendable, Codable {
     /// Schema generation this state was last migrated to (-1 when new).
     public internal(set) var generation = -1
-    var streams: [FeatureAccumulator] = []
+    /// The user streams.
+    var arena = StreamArena()
+    /// Streams as decoded from a store, until a schema moves them into `arena`.
+    var decodedStreams: [FeatureAccumulator]?
     /// Categories, at most `max_categories_per_user`.
     public internal(set) var categories: [CategoryFeatureState] = []
     /// Time of the oldest event seen.
@@ -40,12 +92,84 @@ public struct UserFeatureState: Hashable, Sendable, Codable {
     /// An empty state.
     public init() {}
 
-    /// Releases streams that are no longer live and grows arrays to the schema's registry.
+    /// The user streams in their exchange form (indexed by stream id).
+    var streams: [FeatureAccumulator] { decodedStreams ?? arena.accumulators() }
+
+    enum CodingKeys: String, CodingKey {
+        case generation, streams, categories, firstEventTime, newestEventTime, sessionStart, sessionEventCount,
+             eventCount, streamSignatures, categoryStreamSignatures
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        generation = try c.decode(Int.self, forKey: .generation)
+        decodedStreams = try c.decodeIfPresent([FeatureAccumulator].self, forKey: .streams) ?? []
+        categories = try c.decode([CategoryFeatureState].self, forKey: .categories)
+        firstEventTime = try c.decode(Double.self, forKey: .firstEventTime)
+        newestEventTime = try c.decode(Double.self, forKey: .newestEventTime)
+        sessionStart = try c.decode(Double.self, forKey: .sessionStart)
+        sessionEventCount = try c.decode(Int.self, forKey: .sessionEventCount)
+        eventCount = try c.decode(Int.self, forKey: .eventCount)
+        streamSignatures = try c.decodeIfPresent([String].self, forKey: .streamSignatures)
+        categoryStreamSignatures = try c.decodeIfPresent([String].self, forKey: .categoryStreamSignatures)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(generation, forKey: .generation)
+        try c.encode(streams, forKey: .streams)
+        try c.encode(categories, forKey: .categories)
+        try c.encode(firstEventTime, forKey: .firstEventTime)
+        try c.encode(newestEventTime, forKey: .newestEventTime)
+        try c.encode(sessionStart, forKey: .sessionStart)
+        try c.encode(sessionEventCount, forKey: .sessionEventCount)
+        try c.encode(eventCount, forKey: .eventCount)
+        try c.encodeIfPresent(streamSignatures, forKey: .streamSignatures)
+        try c.encodeIfPresent(categoryStreamSignatures, forKey: .categoryStreamSignatures)
+    }
+
+    /// Accumulators without trailing empty ones: equal states compare equal whatever the arena
+    /// layout or the number of stream ids known when they were written.
+    static func trimmed(_ streams: [FeatureAccumulator]) -> ArraySlice<FeatureAccumulator> {
+        var end = streams.count
+        while end > 0, streams[end - 1].isEmpty { end -= 1 }
+        return streams[..<end]
+    }
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.generation == b.generation && trimmed(a.streams) == trimmed(b.streams) && a.categories == b.categories
+            && a.firstEventTime == b.firstEventTime && a.newestEventTime == b.newestEventTime
+            && a.sessionStart == b.sessionStart && a.sessionEventCount == b.sessionEventCount
+            && a.eventCount == b.eventCount && a.streamSignatures == b.streamSignatures
+            && a.categoryStreamSignatures == b.categoryStreamSignatures
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(generation)
+        hasher.combine(categories)
+        hasher.combine(eventCount)
+        hasher.combine(newestEventTime)
+    }
+
+    /// Moves decoded streams into arenas, releases streams that are no longer live and trims the
+    /// categories to the schema's bound.
     mutating func migrate(to schema: FeatureSchema) {
-        guard generation != schema.generation else { return }
-        Self.migrate(&streams, live: schema.live[FeatureKeyKind.user.index])
+        guard generation != schema.generation || decodedStreams != nil else { return }
+        let userLive = schema.live[FeatureKeyKind.user.index]
+        let categoryLive = schema.live[FeatureKeyKind.userCategory.index]
+        if let decoded = decodedStreams {
+            arena = StreamArena(decoded, specs: schema.specs[FeatureKeyKind.user.index]) { userLive[$0] }
+            decodedStreams = nil
+        }
+        arena.release(live: userLive)
         for i in categories.indices {
-            Self.migrate(&categories[i].streams, live: schema.live[FeatureKeyKind.userCategory.index])
+            if let decoded = categories[i].decodedStreams {
+                categories[i].arena = StreamArena(decoded, specs: schema.specs[FeatureKeyKind.userCategory.index]) {
+                    categoryLive[$0]
+                }
+                categories[i].decodedStreams = nil
+            }
+            categories[i].arena.release(live: categoryLive)
         }
         let cap = schema.definitions.maxCategoriesPerUser
         if categories.count > cap {
@@ -53,15 +177,6 @@ public struct UserFeatureState: Hashable, Sendable, Codable {
             categories.removeLast(categories.count - cap)
         }
         generation = schema.generation
-    }
-
-    static func migrate(_ streams: inout [FeatureAccumulator], live: [Bool]) {
-        if streams.count < live.count {
-            streams.append(contentsOf: repeatElement(FeatureAccumulator(), count: live.count - streams.count))
-        }
-        for i in streams.indices where !(i < live.count && live[i]) && !streams[i].isEmpty {
-            streams[i] = FeatureAccumulator()
-        }
     }
 
     /// Records the stream signatures of `schema` (before handing the state to a store).
@@ -74,19 +189,26 @@ public struct UserFeatureState: Hashable, Sendable, Codable {
     /// streams this schema does not know are dropped.
     mutating func adoptSignatures(_ schema: FeatureSchema) {
         guard let userSignatures = streamSignatures, let categorySignatures = categoryStreamSignatures else { return }
-        func remap(_ old: [FeatureAccumulator], _ signatures: [String], _ kind: FeatureKeyKind) -> [FeatureAccumulator] {
-            let specs = schema.specs[kind.index]
+        func mapping(_ signatures: [String], _ kind: FeatureKeyKind) -> (Int) -> Int? {
             var ids: [String: Int] = [:]
-            for (id, spec) in specs.enumerated() { ids[spec.signature] = id }
-            var fresh = Array(repeating: FeatureAccumulator(), count: specs.count)
-            for (oldID, signature) in signatures.enumerated() where oldID < old.count {
-                if let id = ids[signature] { fresh[id] = old[oldID] }
-            }
+            for (id, spec) in schema.specs[kind.index].enumerated() { ids[spec.signature] = id }
+            return { old in old < signatures.count ? ids[signatures[old]] : nil }
+        }
+        func remap(_ old: [FeatureAccumulator], _ newID: (Int) -> Int?, count: Int) -> [FeatureAccumulator] {
+            var fresh = Array(repeating: FeatureAccumulator(), count: count)
+            for (oldID, a) in old.enumerated() { if let id = newID(oldID) { fresh[id] = a } }
             return fresh
         }
-        streams = remap(streams, userSignatures, .user)
+        let userIDs = mapping(userSignatures, .user), categoryIDs = mapping(categorySignatures, .userCategory)
+        let userCount = schema.specs[FeatureKeyKind.user.index].count
+        let categoryCount = schema.specs[FeatureKeyKind.userCategory.index].count
+        if let decoded = decodedStreams { decodedStreams = remap(decoded, userIDs, count: userCount) }
+        arena.remap(userIDs)
         for i in categories.indices {
-            categories[i].streams = remap(categories[i].streams, categorySignatures, .userCategory)
+            if let decoded = categories[i].decodedStreams {
+                categories[i].decodedStreams = remap(decoded, categoryIDs, count: categoryCount)
+            }
+            categories[i].arena.remap(categoryIDs)
         }
         streamSignatures = nil
         categoryStreamSignatures = nil
@@ -97,30 +219,31 @@ public struct UserFeatureState: Hashable, Sendable, Codable {
     mutating func apply(time: Double, value: Double, itemID: String?, itemHash: UInt64,
                         categories itemCategories: [String], route: EventRoute, schema: FeatureSchema) {
         let userSpecs = schema.specs[FeatureKeyKind.user.index]
+        if arena.words.isEmpty { arena.reserve(streams: route.user, specs: userSpecs) }
         for id in route.user {
-            streams[id].add(time: time, value: value, party: itemID, partyHash: itemHash, spec: userSpecs[id])
+            arena.add(stream: id, spec: userSpecs[id], time: time, value: value, party: itemID, partyHash: itemHash)
         }
         if !itemCategories.isEmpty {
             let categorySpecs = schema.specs[FeatureKeyKind.userCategory.index]
-            let live = schema.live[FeatureKeyKind.userCategory.index]
             for name in itemCategories {
-                let c = categoryIndex(name, time: time, schema: schema, live: live)
+                let c = categoryIndex(name, hash: FeatureHash.fnv1a(name), time: time, schema: schema)
                 categories[c].affinity.add(at: time)
                 if time > categories[c].lastSeen { categories[c].lastSeen = time }
+                if categories[c].arena.words.isEmpty { categories[c].arena.reserve(streams: route.category, specs: categorySpecs) }
                 for id in route.category {
-                    categories[c].streams[id].add(time: time, value: value, party: itemID, partyHash: itemHash,
-                                                  spec: categorySpecs[id])
+                    categories[c].arena.add(stream: id, spec: categorySpecs[id], time: time, value: value, party: itemID,
+                                            partyHash: itemHash)
                 }
             }
         }
         recordSession(time: time, gap: Double(schema.definitions.sessionGap.seconds))
     }
 
-    private mutating func categoryIndex(_ name: String, time: Double, schema: FeatureSchema, live: [Bool]) -> Int {
-        if let i = categories.firstIndex(where: { $0.name == name }) { return i }
+    private mutating func categoryIndex(_ name: String, hash: UInt64, time: Double, schema: FeatureSchema) -> Int {
+        if let i = categories.firstIndex(where: { $0.nameHash == hash && $0.name == name }) { return i }
         let fresh = CategoryFeatureState(
-            name: name, affinity: DecayedCounter(halfLife: Double(schema.definitions.affinityHalfLife.seconds)),
-            lastSeen: time, streams: Array(repeating: FeatureAccumulator(), count: live.count))
+            name: name, nameHash: hash, affinity: DecayedCounter(halfLife: Double(schema.definitions.affinityHalfLife.seconds)),
+            lastSeen: time)
         if categories.count < schema.definitions.maxCategoriesPerUser {
             categories.append(fresh)
             return categories.count - 1
@@ -159,14 +282,16 @@ public struct UserFeatureState: Hashable, Sendable, Codable {
 
     /// Approximate heap bytes held by this state.
     public var estimatedBytes: Int {
-        let slot = MemoryLayout<FeatureAccumulator>.stride
-        var bytes = MemoryLayout<UserFeatureState>.stride + 32 + streams.capacity * slot
-        for s in streams where !s.isEmpty { bytes += s.estimatedBytes }
+        var bytes = MemoryLayout<UserFeatureState>.stride + Self.bytes(arena, decodedStreams)
         bytes += 32 + categories.capacity * MemoryLayout<CategoryFeatureState>.stride
         for c in categories {
-            bytes += (c.name.utf8.count > 15 ? c.name.utf8.count : 0) + 32 + c.streams.capacity * slot
-            for s in c.streams where !s.isEmpty { bytes += s.estimatedBytes }
+            bytes += (c.name.utf8.count > 15 ? c.name.utf8.count : 0) + Self.bytes(c.arena, c.decodedStreams)
         }
         return bytes
+    }
+
+    private static func bytes(_ arena: StreamArena, _ decoded: [FeatureAccumulator]?) -> Int {
+        guard let decoded else { return arena.estimatedBytes }
+        return decoded.reduce(32 + decoded.capacity * MemoryLayout<FeatureAccumulator>.stride) { $0 + $1.estimatedBytes }
     }
 }

@@ -22,10 +22,29 @@ public struct WindowGeometry: Hashable, Sendable, Codable {
         self.bucketWidth = (window.seconds + Int64(count) - 1) / Int64(count)
     }
 
-    /// The bucket index of a time in Unix seconds.
+    /// The bucket index of a time in Unix seconds: floor(time / width).
     @inline(__always)
     public func bucket(of time: Double) -> Int64 {
-        Int64((time / Double(bucketWidth)).rounded(.down))
+        // floor without a libm call: truncate, then step down for negative non-integers (exact, as
+        // the truncated value converts back to Double without rounding).
+        let q = time / Double(bucketWidth)
+        let t = Int64(q)
+        return Double(t) > q ? t - 1 : t
+    }
+
+    /// The smallest time whose bucket is at least `k`. As `bucket(of:)` never decreases with time,
+    /// `bucket(of: t) >= k` exactly when `t >= firstTime(ofBucket: k)`: a window test becomes two
+    /// comparisons instead of a division per item.
+    public func firstTime(ofBucket k: Int64) -> Double {
+        var t = Double(k) * Double(bucketWidth)
+        while bucket(of: t) < k { t = t.nextUp }
+        while bucket(of: t.nextDown) >= k { t = t.nextDown }
+        return t
+    }
+
+    /// Times whose bucket is in the window ending with bucket `nowBucket`: `lower <= t < upper`.
+    public func timeRange(nowBucket: Int64) -> (lower: Double, upper: Double) {
+        (firstTime(ofBucket: nowBucket - Int64(bucketCount) + 1), firstTime(ofBucket: nowBucket + 1))
     }
 
     /// Whether bucket `b` is inside the window that ends with bucket `nowBucket`.
@@ -83,6 +102,15 @@ public struct WindowBucketStore: Hashable, Sendable, Codable {
     private var storage: [Bucket]
     /// Number of windows (header slots).
     public let windowCount: Int
+
+    /// A store holding `storage` (headers, then segments), as `storage` exposes it.
+    init(storage: [Bucket], windowCount: Int) {
+        self.storage = storage
+        self.windowCount = windowCount
+    }
+
+    /// Header slots and buckets, as laid out above (for conversion to and from `StreamArena`).
+    var rawStorage: [Bucket] { storage }
 
     /// Creates an empty store for `windowCount` windows.
     public init(windowCount: Int) {
