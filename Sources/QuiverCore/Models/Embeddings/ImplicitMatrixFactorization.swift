@@ -1,40 +1,105 @@
 // ImplicitMatrixFactorization: incremental user and item embeddings from implicit feedback, learned
-// online with Bayesian Personalised Ranking (Rendle et al. 2009). Each positive (u, i) samples
-// `negativeSamples` items j from the items seen so far and takes one SGD step on
-// -ln sigma(x_ui - x_uj) + reg (|p_u|^2 + |q_i|^2 + |q_j|^2 + b_i^2 + b_j^2), x_ui = b_i + p_u . q_i,
-// with the learning rate from a DecaySchedule over the update count. New users and items get small
-// random vectors from the model's own seeded generator, whose state is part of the snapshot, so a
-// restored model continues the exact same stream. Non-positive feedback is counted, not learned.
+// online, one interaction at a time, with Bayesian Personalised Ranking (Rendle et al. 2009).
+// The user's vector is a long-term part plus a session part (an SVD++/FISM-style sum over the
+// user's recent items, Koren 2008, Kabbur et al. 2013):
+//   z_u = p_u + sum_a w_a y_{h_a},  w_a = decay^a / sqrt(sum_a decay^2a)  (a = 0 for the newest of
+//   the user's last `historyLength` items),   x_ui = b_i + z_u . q_i.
+// Each positive (u, i) takes `negativeSamples` BPR steps on -ln sigma(x_ui - x_uj) + L2, with z_u
+// built from the user's recent items other than i; each negative j is the highest-scored of
+// `negativeCandidates` uniformly drawn items that are not among the user's recent ones (dynamic
+// negative sampling, Zhang et al. 2013: the few steps an online model gets go to items it ranks
+// wrongly; recent items are positives, not negatives). The gradient on z_u reaches p_u and every
+// y_h of the history; then i becomes the user's newest item. Each event also replays
+// `replaySteps` past positives drawn uniformly from a window of the last `replayWindow` ones
+// (experience replay: `replayNegatives` steps each at `replayRate` times the learning rate), so an
+// event is learned from more than once. All randomness comes from the model's own seeded
+// generator, whose state is in the snapshot (format 2; format 1, the history-free model, still
+// loads), so a restored model continues the exact same stream. Non-positive feedback is counted,
+// not learned. Defaults tuned on a validation split of MovieLens-100k (docs/learning.md).
 
-import Foundation  // exp
+import Foundation  // exp, pow
 
-/// Online BPR matrix factorisation with item biases.
+/// Online BPR matrix factorisation with item biases and a recent-items session vector.
 public struct ImplicitMatrixFactorization: ScoringModel {
     public static let modelName = "ImplicitMatrixFactorization"
-    public static let formatVersion = 1
+    public static let formatVersion = 2
 
     public let factors: Int
     public let learningRate: DecaySchedule
     public let regularization: Double
     public let negativeSamples: Int
-    private var generator: SeededRandom
-    private var userIndex: [String: Int] = [:]
-    private var userIds: [String] = []
-    private var itemIndex: [String: Int] = [:]
-    private var itemIds: [String] = []
-    private var userFactors: [Double] = []
-    private var itemFactors: [Double] = []
-    private var itemBias: [Double] = []
-    public private(set) var updateCount = 0
+    /// Items drawn per negative; the highest-scored one is used (1 = uniform sampling).
+    public let negativeCandidates: Int
+    /// Recent items per user in the session vector (0 = plain BPR-MF).
+    public let historyLength: Int
+    /// Weight ratio between consecutive recent items (newest weighs most).
+    public let historyDecay: Double
+    /// Past positives replayed per event, negatives per replayed positive, and their rate factor.
+    public let replaySteps: Int
+    public let replayNegatives: Int
+    public let replayRate: Double
+    var generator: SeededRandom
+    var userIndex: [String: Int] = [:]
+    var userIds: [String] = []
+    var itemIndex: [String: Int] = [:]
+    var itemIds: [String] = []
+    var userFactors: [Double] = []
+    var itemFactors: [Double] = []
+    /// y_i: what having engaged with item i recently adds to the user's vector.
+    var historyFactors: [Double] = []
+    var itemBias: [Double] = []
+    var history: RecentItemHistory
+    var replayWindow: InteractionReplayWindow
+    /// w_a for a history of n items is weightTable[n * (n - 1) / 2 + a] (derived, not stored).
+    let weightTable: [Double]
+    public internal(set) var updateCount = 0
 
-    public init(factors: Int = 32, learningRate: DecaySchedule = .inverse(initial: 0.05, scale: 200_000, floor: 0.005),
-                regularization: Double = 0.01, negativeSamples: Int = 4, seed: UInt64 = 1) {
-        precondition(factors > 0 && negativeSamples >= 0, "bad factorisation settings")
+    /// - Parameters:
+    ///   - factors: embedding dimension.
+    ///   - learningRate: SGD step size over the update count.
+    ///   - regularization: L2 on every factor and bias a step touches.
+    ///   - negativeSamples: BPR steps per positive.
+    ///   - negativeCandidates: uniform draws per negative, the highest-scored taken.
+    ///   - historyLength: recent items in the user's vector, 0...255 (0 = plain BPR-MF).
+    ///   - historyDecay: weight ratio of each recent item to the next newer one, in (0, 1].
+    ///   - replaySteps: past positives replayed per event (0 = none).
+    ///   - replayNegatives: BPR steps per replayed positive.
+    ///   - replayRate: the replayed steps' learning rate as a fraction of the current one.
+    ///   - replayWindow: how many of the latest positives replays draw from.
+    ///   - seed: the model's generator (initial vectors, negatives, replays).
+    public init(factors: Int = 32, learningRate: DecaySchedule = .inverse(initial: 0.05, scale: 200_000, floor: 0.01),
+                regularization: Double = 0.003, negativeSamples: Int = 4, negativeCandidates: Int = 5,
+                historyLength: Int = 16, historyDecay: Double = 0.8,
+                replaySteps: Int = 1, replayNegatives: Int = 3, replayRate: Double = 0.3, replayWindow: Int = 50_000,
+                seed: UInt64 = 1) {
+        precondition(factors > 0 && negativeSamples >= 0 && negativeCandidates >= 1, "bad factorisation settings")
+        precondition((0...255).contains(historyLength) && historyDecay > 0 && historyDecay <= 1, "bad history settings")
+        precondition(replaySteps >= 0 && replayNegatives >= 0 && replayRate >= 0 && replayWindow >= 0, "bad replay settings")
         self.factors = factors
         self.learningRate = learningRate
         self.regularization = regularization
         self.negativeSamples = negativeSamples
+        self.negativeCandidates = negativeCandidates
+        self.historyLength = historyLength
+        self.historyDecay = historyDecay
+        self.replaySteps = replaySteps
+        self.replayNegatives = replayNegatives
+        self.replayRate = replayRate
         generator = SeededRandom(seed: seed)
+        history = RecentItemHistory(capacity: historyLength)
+        self.replayWindow = InteractionReplayWindow(capacity: replayWindow)
+        weightTable = Self.weights(length: historyLength, decay: historyDecay)
+    }
+
+    /// Row n holds w_0...w_{n-1} for a history of n items, newest first.
+    static func weights(length: Int, decay: Double) -> [Double] {
+        var table: [Double] = []
+        for n in stride(from: 1, through: max(length, 0), by: 1) {
+            let raw = (0..<n).map { pow(decay, Double($0)) }
+            let norm = 1 / raw.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            table.append(contentsOf: raw.map { $0 * norm })
+        }
+        return table
     }
 
     private mutating func randomVector() -> [Double] {
@@ -46,6 +111,7 @@ public struct ImplicitMatrixFactorization: ScoringModel {
         userIndex[id] = userIds.count
         userIds.append(id)
         userFactors.append(contentsOf: randomVector())
+        history.appendUser()
         return userIds.count - 1
     }
 
@@ -54,26 +120,49 @@ public struct ImplicitMatrixFactorization: ScoringModel {
         itemIndex[id] = itemIds.count
         itemIds.append(id)
         itemFactors.append(contentsOf: randomVector())
+        historyFactors.append(contentsOf: repeatElement(0, count: factors))
         itemBias.append(0)
         return itemIds.count - 1
     }
 
-    private func affinity(user u: Int?, item i: Int) -> Double {
-        guard let u else { return itemBias[i] }
-        var s = itemBias[i]
-        for f in 0..<factors { s += userFactors[u * factors + f] * itemFactors[i * factors + f] }
-        return s
+    // MARK: scoring
+
+    /// z_u = p_u + sum_a w_a y_{h_a} over the user's recent items.
+    func userVector(_ u: Int) -> [Double] {
+        var z = Array(userFactors[u * factors..<(u + 1) * factors])
+        let recent = history.items(of: u)
+        let n = recent.count
+        guard n > 0 else { return z }
+        let row = n * (n - 1) / 2
+        z.withUnsafeMutableBufferPointer { zp in
+            historyFactors.withUnsafeBufferPointer { y in
+                for (offset, slot) in recent.enumerated() {
+                    EmbeddingKernels.axpy(weightTable[row + n - 1 - offset], y.baseAddress! + Int(slot) * factors,
+                                          into: zp.baseAddress!, count: factors)
+                }
+            }
+        }
+        return z
     }
 
-    /// b_i + p_u . q_i (just b_i for an unknown user; 0 for an unknown item).
+    private func affinity(_ z: [Double]?, item i: Int) -> Double {
+        guard let z else { return itemBias[i] }
+        return z.withUnsafeBufferPointer { zp in
+            itemFactors.withUnsafeBufferPointer { q in
+                itemBias[i] + EmbeddingKernels.dot(zp.baseAddress!, q.baseAddress! + i * factors, count: factors)
+            }
+        }
+    }
+
+    /// b_i + z_u . q_i (just b_i for an unknown user; 0 for an unknown item).
     public func score<G: RandomNumberGenerator>(
         _ candidates: [ScoringCandidate], context: ScoringContext, using generator: inout G
     ) -> [Double] {
-        let u = userIndex[context.userId]
-        return candidates.map { c in itemIndex[c.itemId].map { affinity(user: u, item: $0) } ?? 0 }
+        let z = userIndex[context.userId].map(userVector)
+        return candidates.map { c in itemIndex[c.itemId].map { affinity(z, item: $0) } ?? 0 }
     }
 
-    /// Every item's b_i + p_u . q_i for one user, computed once (O(items x factors)): the
+    /// Every item's b_i + z_u . q_i for one user, computed once (O(items x factors)): the
     /// embedding candidate source takes its top items, the ensemble reads candidates' scores.
     public struct UserScores: Sendable {
         let scores: [Double]
@@ -95,40 +184,26 @@ public struct ImplicitMatrixFactorization: ScoringModel {
 
     /// Scores for `userId` (item biases alone for an unknown user).
     public func scores(forUser userId: String) -> UserScores {
-        let u = userIndex[userId]
-        var scores = [Double](repeating: 0, count: itemIds.count)
-        if let u {
+        var scores = itemBias
+        if let u = userIndex[userId] {
+            let z = userVector(u)
             let k = factors
-            userFactors.withUnsafeBufferPointer { p in
+            z.withUnsafeBufferPointer { zp in
                 itemFactors.withUnsafeBufferPointer { q in
-                    let pu = p.baseAddress! + u * k
-                    let lanes = k / 8 * 8
-                    for i in itemIds.indices {
-                        let qi = q.baseAddress! + i * k
-                        // Eight lanes at a time (SIMD), then the remainder.
-                        var acc = SIMD8<Double>()
-                        var f = 0
-                        while f < lanes {
-                            acc += UnsafeRawPointer(pu + f).loadUnaligned(as: SIMD8<Double>.self)
-                                * UnsafeRawPointer(qi + f).loadUnaligned(as: SIMD8<Double>.self)
-                            f += 8
+                    scores.withUnsafeMutableBufferPointer { s in
+                        for i in s.indices {
+                            s[i] += EmbeddingKernels.dot(zp.baseAddress!, q.baseAddress! + i * k, count: k)
                         }
-                        var s = itemBias[i] + acc.sum()
-                        while f < k { s += pu[f] * qi[f]; f += 1 }
-                        scores[i] = s
                     }
                 }
             }
-        } else {
-            for i in itemIds.indices { scores[i] = itemBias[i] }
         }
         return UserScores(scores: scores, itemIndex: itemIndex, itemIds: itemIds)
     }
 
-    /// The user's embedding (nil for an unknown user).
+    /// The user's embedding z_u, long-term and recent parts together (nil for an unknown user).
     public func userEmbedding(_ userId: String) -> [Double]? {
-        guard let u = userIndex[userId] else { return nil }
-        return Array(userFactors[u * factors..<(u + 1) * factors])
+        userIndex[userId].map(userVector)
     }
 
     /// The model's internal slot of an item (stable for the model's life), if it knows it.
@@ -139,42 +214,130 @@ public struct ImplicitMatrixFactorization: ScoringModel {
     /// Whether the model has learned anything about `userId`.
     public func knows(user userId: String) -> Bool { userIndex[userId] != nil }
 
+    // MARK: learning
+
     public mutating func update(_ feedback: ModelFeedback) {
         guard feedback.isFinite else { return }
         updateCount += 1
         guard feedback.reward > 0 else { return }
         let u = user(feedback.context.userId)
         let i = item(feedback.candidate.itemId)
-        guard itemIds.count > 1 else { return }
-        let rate = learningRate.value(at: Double(updateCount))
-        let reg = regularization
-        let k = factors
-        for _ in 0..<negativeSamples {
-            let j = Int(generator.next() % UInt64(itemIds.count))
-            if j == i { continue }
-            let x = affinity(user: u, item: i) - affinity(user: u, item: j)
-            let sigma = 1 / (1 + exp(max(-35, min(35, x))))
-            for f in 0..<k {
-                let pu = userFactors[u * k + f], qi = itemFactors[i * k + f], qj = itemFactors[j * k + f]
-                userFactors[u * k + f] += rate * (sigma * (qi - qj) - reg * pu)
-                itemFactors[i * k + f] += rate * (sigma * pu - reg * qi)
-                itemFactors[j * k + f] += rate * (-sigma * pu - reg * qj)
+        if itemIds.count > 1 {
+            let rate = learningRate.value(at: Double(updateCount))
+            learn(user: u, item: i, rate: rate, negatives: negativeSamples)
+            for _ in 0..<replaySteps where replayWindow.count > 0 {
+                let past = replayWindow[Int(generator.next() % UInt64(replayWindow.count))]
+                learn(user: past.user, item: past.item, rate: rate * replayRate, negatives: replayNegatives)
             }
-            itemBias[i] += rate * (sigma - reg * itemBias[i])
-            itemBias[j] += rate * (-sigma - reg * itemBias[j])
         }
+        replayWindow.append(user: u, item: i)
+        history.record(Int32(i), for: u)
     }
 
+    /// `negatives` BPR steps for the positive (u, i), with the user's recent items but i as context.
+    private mutating func learn(user u: Int, item i: Int, rate: Double, negatives: Int) {
+        let k = factors, reg = regularization, items = UInt64(itemIds.count)
+        // The context: the user's recent items other than i, newest first, and their weights.
+        var g = generator
+        var p = userFactors, q = itemFactors, y = historyFactors, b = itemBias
+        userFactors = []; itemFactors = []; historyFactors = []; itemBias = []
+        // The context: the user's recent items other than i, newest first, padded with -1 to whole
+        // SIMD16 chunks so "is c a recent item" is one vector compare per 16 items.
+        let chunks = max(1, (historyLength + 15) / 16)
+        withUnsafeTemporaryAllocation(of: SIMD16<Int32>.self, capacity: chunks) { packed in
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * k) { scratch in
+            packed.initialize(repeating: SIMD16(repeating: -1))
+            let context = UnsafeMutableRawPointer(packed.baseAddress!).assumingMemoryBound(to: Int32.self)
+            var n = 0
+            for slot in history.items(of: u).reversed() where slot != Int32(i) {
+                context[n] = slot
+                n += 1
+            }
+            let used = (n + 15) / 16
+            @inline(__always) func isRecent(_ c: Int) -> Bool {
+                let probe = SIMD16(repeating: Int32(truncatingIfNeeded: c))
+                for chunk in 0..<used where any(packed[chunk] .== probe) { return true }
+                return false
+            }
+            let row = n * (n - 1) / 2
+            let z = scratch.baseAddress!, gz = z + k
+            p.withUnsafeMutableBufferPointer { pb in
+            q.withUnsafeMutableBufferPointer { qb in
+            y.withUnsafeMutableBufferPointer { yb in
+            b.withUnsafeMutableBufferPointer { bias in
+            weightTable.withUnsafeBufferPointer { weights in
+                let pu = pb.baseAddress! + u * k, qi = qb.baseAddress! + i * k
+                z.initialize(from: pu, count: k)
+                gz.initialize(repeating: 0, count: k)
+                for a in 0..<n {
+                    EmbeddingKernels.axpy(weights[row + a], yb.baseAddress! + Int(context[a]) * k, into: z, count: k)
+                }
+                for _ in 0..<negatives {
+                    // The hardest of `negativeCandidates` uniform draws (any draw when there is one),
+                    // never one of the user's recent items: those are positives too.
+                    var j = -1, xj = -Double.infinity
+                    for _ in 0..<negativeCandidates {
+                        let c = Int(g.next() % items)
+                        if c == i || isRecent(c) { continue }
+                        if negativeCandidates == 1 { j = c; break }
+                        let s = bias[c] + EmbeddingKernels.dot(z, qb.baseAddress! + c * k, count: k)
+                        if s > xj { j = c; xj = s }
+                    }
+                    guard j >= 0 else { continue }
+                    let qj = qb.baseAddress! + j * k
+                    let x = bias[i] - bias[j] + EmbeddingKernels.dotDifference(z, qi, qj, count: k)
+                    let sigma = 1 / (1 + exp(max(-35, min(35, x))))
+                    EmbeddingKernels.bprItemStep(z: z, gradient: gz, positive: qi, negative: qj, sigma: sigma,
+                                                 rate: rate, regularization: reg, count: k)
+                    bias[i] += rate * (sigma - reg * bias[i])
+                    bias[j] += rate * (-sigma - reg * bias[j])
+                }
+                // d(-ln sigma)/dz summed over the steps reaches p_u and each recent y_h.
+                let shrink = 1 - rate * reg
+                EmbeddingKernels.decayAndAdd(rate, gz, into: pu, shrink: shrink, count: k)
+                for a in 0..<n {
+                    EmbeddingKernels.decayAndAdd(rate * weights[row + a], gz, into: yb.baseAddress! + Int(context[a]) * k,
+                                                 shrink: shrink, count: k)
+                }
+            }
+            }
+            }
+            }
+            }
+        }
+        }
+        userFactors = p; itemFactors = q; historyFactors = y; itemBias = b
+        generator = g
+    }
+
+    // MARK: explanation and description
+
+    /// b_i, p_u . q_i, and each recent item's w_a y_h . q_i, largest magnitude first.
     public func explain(_ candidate: ScoringCandidate, context: ScoringContext) -> ScoreExplanation {
         guard let i = itemIndex[candidate.itemId] else {
             return ScoreExplanation(itemId: candidate.itemId, model: Self.modelName, score: 0,
                                     contributions: [ScoreContribution("unknown_item", 0)])
         }
-        let u = userIndex[context.userId]
         let bias = itemBias[i]
-        return ScoreExplanation(itemId: candidate.itemId, model: Self.modelName, score: affinity(user: u, item: i),
-                                contributions: [ScoreContribution("item_bias", bias),
-                                                ScoreContribution("user_item_affinity", affinity(user: u, item: i) - bias)])
+        guard let u = userIndex[context.userId] else {
+            return ScoreExplanation(itemId: candidate.itemId, model: Self.modelName, score: bias,
+                                    contributions: [ScoreContribution("item_bias", bias)])
+        }
+        let qi = Array(itemFactors[i * factors..<(i + 1) * factors])
+        func dot(_ v: ArraySlice<Double>) -> Double { zip(v, qi).reduce(0) { $0 + $1.0 * $1.1 } }
+        var terms = [ScoreContribution("item_bias", bias),
+                     ScoreContribution("user_item_affinity", dot(userFactors[u * factors..<(u + 1) * factors]))]
+        let recent = history.items(of: u)
+        let row = recent.count * (recent.count - 1) / 2
+        for (offset, slot) in recent.enumerated() {
+            let w = weightTable[row + recent.count - 1 - offset]
+            let h = Int(slot)
+            terms.append(ScoreContribution("recently engaged with \(itemIds[h])",
+                                           w * dot(historyFactors[h * factors..<(h + 1) * factors])))
+        }
+        let score = affinity(userVector(u), item: i)
+        terms.sort { abs($0.value) > abs($1.value) }
+        return ScoreExplanation(itemId: candidate.itemId, model: Self.modelName, score: score, contributions: terms)
     }
 
     public func describe() -> ModelDescription {
@@ -182,41 +345,11 @@ public struct ImplicitMatrixFactorization: ScoringModel {
                          parameters: ["factors": "\(factors)", "learning_rate": learningRate.summary,
                                       "current_learning_rate": "\(learningRate.value(at: Double(updateCount)))",
                                       "regularization": "\(regularization)", "negative_samples": "\(negativeSamples)",
+                                      "negative_candidates": "\(negativeCandidates)",
+                                      "history_length": "\(historyLength)", "history_decay": "\(historyDecay)",
+                                      "replay_steps": "\(replaySteps)", "replay_negatives": "\(replayNegatives)",
+                                      "replay_rate": "\(replayRate)", "replay_window": "\(replayWindow.capacity)",
                                       "users": "\(userIds.count)", "items": "\(itemIds.count)"],
                          updateCount: updateCount)
-    }
-
-    public func snapshot() -> [UInt8] {
-        var w = ModelSnapshotWriter(model: Self.modelName, version: Self.formatVersion)
-        w.write(factors); w.write(learningRate); w.write(regularization); w.write(negativeSamples)
-        for word in generator.stateWords { w.write(word) }
-        w.write(updateCount)
-        w.write(userIds); w.write(itemIds)
-        w.write(userFactors); w.write(itemFactors); w.write(itemBias)
-        return w.bytes
-    }
-
-    public init(snapshot: [UInt8]) throws {
-        var r = try ModelSnapshotReader(snapshot, model: Self.modelName, supported: 1...Self.formatVersion)
-        factors = try r.readInt()
-        learningRate = try r.readSchedule()
-        regularization = try r.readDouble()
-        negativeSamples = try r.readInt()
-        let words = try (0..<4).map { _ in try r.readUInt64() }
-        guard factors > 0, negativeSamples >= 0, let g = SeededRandom(stateWords: words) else {
-            throw ModelSnapshotError.invalid("factorisation header")
-        }
-        generator = g
-        updateCount = try r.readInt()
-        userIds = try r.readStrings()
-        itemIds = try r.readStrings()
-        userFactors = try r.readDoubles()
-        itemFactors = try r.readDoubles()
-        itemBias = try r.readDoubles()
-        guard userFactors.count == userIds.count * factors, itemFactors.count == itemIds.count * factors,
-              itemBias.count == itemIds.count else { throw ModelSnapshotError.invalid("factor shapes") }
-        for (i, id) in userIds.enumerated() { userIndex[id] = i }
-        for (i, id) in itemIds.enumerated() { itemIndex[id] = i }
-        try r.finish()
     }
 }
