@@ -161,7 +161,7 @@ public struct Scenario: Hashable, Sendable, Codable {
                                              CandidateQuota(.sameCategory, 30), CandidateQuota(.fresh, 10)],
                 coldStartSources: [CandidateQuota] = [CandidateQuota(.popular, 100), CandidateQuota(.trending, 20),
                                                       CandidateQuota(.sameCategory, 30), CandidateQuota(.fresh, 10)],
-                ensemble: [String: Double] = ["popularity": 0.2, "co_visitation": 1.0, "embedding": 0.2, "ftrl": 0.1],
+                ensemble: [String: Double] = ["popularity": 0.1, "co_visitation": 1.0, "embedding": 2.0, "ftrl": 0.1],
                 exploration: ExplorationSettings = ExplorationSettings(),
                 filters: ScenarioFilters = ScenarioFilters(),
                 maxPerCategory: Int = 0, preferenceBoost: Double = 0.2, sessionAgent: Bool = true,
