@@ -228,3 +228,101 @@ import Testing
         #expect(again.eventCount == old.eventCount && again.sessionStart == old.sessionStart)
     }
 }
+
+/// User x category streams checked against a brute-force model of the
+/// category bound (least recently seen replaced), through eviction to a JSON store, and across a
+/// definition change that adds a user stream.
+@Suite struct FeaturesCategoryStreamTests {
+    static let start = 1_764_000_000.0
+
+    static func set(version: String, extraUserDefinition: Bool = false) -> FeatureDefinitionSet {
+        var s = FeatureDefinitionSet(version: version, definitions: [
+            FeatureDefinition(name: "views", key: .user, eventTypes: [.view], aggregations: [.count], windows: [.oneHour]),
+            FeatureDefinition(name: "cat", key: .userCategory, eventTypes: [],
+                              aggregations: [.count, .sum, .decayedCount], windows: [.oneHour, .oneDay, .oneWeek]),
+            FeatureDefinition(name: "cat_views", key: .userCategory, eventTypes: [.view], aggregations: [.count],
+                              windows: [.oneDay]),
+        ])
+        if extraUserDefinition {
+            s.definitions.insert(FeatureDefinition(name: "buys", key: .user, eventTypes: [.purchase], aggregations: [.sum],
+                                                   windows: [.oneDay]), at: 0)
+        }
+        s.maxCategoriesPerUser = 4
+        return s
+    }
+
+    struct Model {
+        var name: String
+        var lastSeen: Double
+        var events: [(time: Double, value: Double, view: Bool)]
+    }
+
+    @Test(arguments: [31, 32] as [UInt64])
+    func categoryStreamsFollowTheBoundedCategoryList(seed: UInt64) throws {
+        let json = FeaturesEngineTests.FeatureJSONStateStore()
+        let evicting = try RealTimeFeatureEngine(definitions: Self.set(version: "v1"),
+                                                 configuration: .init(shardCount: 1, maxResidentUsers: 1), store: json)
+        let resident = try RealTimeFeatureEngine(definitions: Self.set(version: "v1"))
+        var rng = FeatureTestRandom(seed: seed)
+        for i in 0..<30 {
+            let item = CatalogItem(itemID: "item-\(i)", categories: ["c\(i % 9)"] + (i % 3 == 0 ? ["c\((i + 4) % 9)"] : []))
+            evicting.upsertItem(item)
+            resident.upsertItem(item)
+        }
+        var models: [String: [Model]] = [:]
+        var clock = Self.start
+        for _ in 0..<1_500 {
+            clock += rng.unit() * 120
+            let time = rng.below(8) == 0 ? clock - rng.unit() * 7_200 : clock
+            let user = "u\(rng.below(3))", i = rng.below(30), view = rng.below(2) == 0
+            let value = Double(rng.below(7))
+            let event = UserEvent(userID: user, itemID: "item-\(i)", type: view ? .view : .click, value: value, timestamp: time)
+            evicting.ingest(event, receivedAt: 0)
+            resident.ingest(event, receivedAt: 0)
+            for name in ["c\(i % 9)"] + (i % 3 == 0 ? ["c\((i + 4) % 9)"] : []) {
+                var list = models[user, default: []]
+                if let c = list.firstIndex(where: { $0.name == name }) {
+                    list[c].events.append((time, value, view))
+                    list[c].lastSeen = max(list[c].lastSeen, time)
+                } else if list.count < 4 {
+                    list.append(Model(name: name, lastSeen: time, events: [(time, value, view)]))
+                } else {
+                    var stalest = 0
+                    for c in list.indices where list[c].lastSeen < list[stalest].lastSeen { stalest = c }
+                    list[stalest] = Model(name: name, lastSeen: time, events: [(time, value, view)])
+                }
+                models[user] = list
+            }
+        }
+        #expect(evicting.metrics().evictions > 500)
+        let now = clock + 60
+        for (user, list) in models {
+            #expect(Set(resident.categoryAffinities(for: user, now: now, limit: 10).map(\.category)) == Set(list.map(\.name)))
+            for name in (0..<9).map({ "c\($0)" }) {
+                let model = list.first { $0.name == name }
+                let a = resident.userCategoryFeatures(for: user, category: name, now: now)
+                let b = evicting.userCategoryFeatures(for: user, category: name, now: now)
+                #expect(a == b, "\(user) \(name) after eviction and JSON")
+                for window in [FeatureWindow.oneHour, .oneDay, .oneWeek] {
+                    let g = WindowGeometry(window: window, bucketCount: 60)
+                    let inside = (model?.events ?? []).filter { g.contains(bucket: g.bucket(of: $0.time), nowBucket: g.bucket(of: now)) }
+                    #expect(a["cat.count.\(window.name)"] == Double(inside.count), "\(user) \(name) \(window.name)")
+                    #expect(a["cat.sum.\(window.name)"] == inside.reduce(0) { $0 + $1.value })
+                }
+                let g = WindowGeometry(window: .oneDay, bucketCount: 60)
+                let views = (model?.events ?? []).filter { $0.view && g.contains(bucket: g.bucket(of: $0.time), nowBucket: g.bucket(of: now)) }
+                #expect(a["cat_views.count.24h"] == Double(views.count))
+            }
+        }
+        // A new version adds a user stream; the category streams keep their state.
+        let before = models.keys.sorted().map { user in (0..<9).map { resident.userCategoryFeatures(for: user, category: "c\($0)", now: now) } }
+        try resident.load(Self.set(version: "v2", extraUserDefinition: true))
+        try evicting.load(Self.set(version: "v2", extraUserDefinition: true))
+        for (u, user) in models.keys.sorted().enumerated() {
+            for c in 0..<9 {
+                #expect(resident.userCategoryFeatures(for: user, category: "c\(c)", now: now) == before[u][c])
+                #expect(evicting.userCategoryFeatures(for: user, category: "c\(c)", now: now) == before[u][c])
+            }
+        }
+    }
+}

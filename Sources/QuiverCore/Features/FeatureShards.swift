@@ -20,6 +20,8 @@ struct UserFeatureShard: Sendable {
     var global = StreamArena()
     var globalGeneration = -1
     var counters = FeatureShardCounters()
+    /// Sink of `StreamArena.warm` reads.
+    var warmth: UInt64 = 0
 
     /// The slot of a user, loading it from the store or creating it; `nil` only when `create` is
     /// false and the user is unknown.
@@ -89,6 +91,8 @@ struct ItemFeatureShard: Sendable {
     var capacity = Int.max
     /// Events whose unknown item found the shard full (user state was still updated).
     var skippedUnknownItems = 0
+    /// Sink of `StreamArena.warm` reads.
+    var warmth: UInt64 = 0
 
     init(schema: FeatureSchema, capacity: Int) {
         self.schema = schema
@@ -125,6 +129,8 @@ struct ItemFeatureShard: Sendable {
         }
         let slot = known ?? slotCreating(itemID, hash: itemHash)
         let schema = self.schema
+        warmth &+= UInt64(truncatingIfNeeded: states[slot].categories.count)
+            &+ states[slot].streams.warm(route.item, partyHash: userHash)
         return update(slot) { state in
             let specs = schema.specs[FeatureKeyKind.item.index]
             if state.streams.words.isEmpty { state.streams.reserve(streams: route.item, specs: specs) }

@@ -165,6 +165,7 @@ public final class RealTimeFeatureEngine: Sendable {
         let store = self.store
         userShards[FeatureHash.shard(userHash, count: userShards.count)].shard.withLock { shard in
             let route = shard.schema.route(for: event.type)
+            shard.warmth &+= shard.global.warm(route.global, partyHash: userHash)
             let slot = shard.slot(for: event.userID, hash: userHash, store: store, create: true)!
             shard.residents.slots[slot].state.migrate(to: shard.schema)
             shard.residents.slots[slot].state.apply(time: time, value: event.value, itemID: event.itemID, itemHash: itemHash,

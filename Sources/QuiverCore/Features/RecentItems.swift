@@ -30,6 +30,9 @@ public struct RecentItems: Hashable, Sendable, Codable {
         self.held = held
     }
 
+    /// Entries held (reading it touches the list's storage).
+    var heldCount: Int { held.count }
+
     /// The newest `limit` entries, newest first; equal times keep the later arrival first.
     public var entries: [Entry] { Array(held.suffix(limit).reversed()) }
 

@@ -61,6 +61,33 @@ struct StreamArena: Sendable {
 
     // MARK: Ingestion
 
+    /// Reads, for each of `streams`, the words an update will touch first (the region header, the
+    /// newest bucket, the distinct slot of `partyHash`), all at once: the cache misses of a cold key
+    /// then overlap instead of coming one after the other as the updates reach each region. The
+    /// caller keeps the result somewhere (its value means nothing) so the reads are not dropped.
+    @inline(__always)
+    func warm(_ streams: [Int], partyHash: UInt64) -> UInt64 {
+        guard !words.isEmpty else { return 0 }
+        return words.withUnsafeBufferPointer { w in
+            var x: UInt64 = 0
+            let directory = Int(w[0])
+            for id in streams where id < directory {
+                let r = Int(w[1 + id])
+                guard r != 0 else { continue }
+                let shape = w[r + Header.shape], b = w[r + Header.buckets]
+                let bw = Self.bucketWords(shape), area = r + Header.count + 3 * Self.windows(shape)
+                let used = Self.high(b)
+                if used > 0 { x &+= w[area + (used - 1) * bw] }
+                let slots = Self.low(w[r + Header.distinct])
+                if slots > 0 {
+                    let i = Int(truncatingIfNeeded: (partyHash ^ (partyHash >> 29)) & UInt64(slots - 1))
+                    x &+= w[area + Self.low(b) * bw + 2 * i]
+                }
+            }
+            return x
+        }
+    }
+
     /// Folds one event into stream `stream` (laid out for `spec`).
     ///
     /// - Parameters:

@@ -88,6 +88,8 @@ public struct UserFeatureState: Hashable, Sendable, Codable {
     /// leaves the engine for a store so another engine can map them to its own stream ids.
     var streamSignatures: [String]?
     var categoryStreamSignatures: [String]?
+    /// Sink of `StreamArena.warm` reads (not state: never encoded or compared).
+    var warmth: UInt64 = 0
 
     /// An empty state.
     public init() {}
@@ -218,6 +220,21 @@ public struct UserFeatureState: Hashable, Sendable, Codable {
     /// Folds one event in. `categories` are the item's categories from the catalog.
     mutating func apply(time: Double, value: Double, itemID: String?, itemHash: UInt64,
                         categories itemCategories: [String], route: EventRoute, schema: FeatureSchema) {
+        // Touch what this event will update before updating any of it, in two waves of independent
+        // reads (buffers, then what they point to), so that a cold user costs a few overlapping
+        // cache misses rather than a chain of them (see StreamArena.warm).
+        var touched = arena.words.count &+ categories.count &+ arena.lists.count
+        for list in arena.lists { touched &+= list.heldCount }
+        var w = arena.warm(route.user, partyHash: itemHash)
+        if !route.category.isEmpty {
+            for name in itemCategories {
+                let hash = FeatureHash.fnv1a(name)
+                if let c = categories.firstIndex(where: { $0.nameHash == hash && $0.name == name }) {
+                    w &+= categories[c].arena.warm(route.category, partyHash: itemHash)
+                }
+            }
+        }
+        warmth = w &+ UInt64(truncatingIfNeeded: touched)
         let userSpecs = schema.specs[FeatureKeyKind.user.index]
         if arena.words.isEmpty { arena.reserve(streams: route.user, specs: userSpecs) }
         for id in route.user {
