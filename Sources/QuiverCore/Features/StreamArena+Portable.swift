@@ -18,12 +18,14 @@ extension StreamArena {
         var buckets = WindowBucketStore(windowCount: 0)
         if windowCount > 0 {
             var storage: [WindowBucketStore.Bucket] = []
+            let decay = r + Self.decayOffset(shape)
             for w in 0..<windowCount {
-                let h = r + Header.count + 3 * w
-                storage.append(.init(index: Int64(words[h]), count: Double(bitPattern: words[h + 1]),
-                                     sum: Double(bitPattern: words[h + 2]), min: 0, max: 0))
+                let length = Int((words[r + Header.count + w / 4] >> UInt64(16 * (w % 4))) & 0xFFFF)
+                let value = Self.hasDecay(shape) ? Double(bitPattern: words[decay + 2 * w]) : 0
+                let reference = Self.hasDecay(shape) ? Double(bitPattern: words[decay + 2 * w + 1]) : -.infinity
+                storage.append(.init(index: Int64(length), count: value, sum: reference, min: 0, max: 0))
             }
-            let area = r + Header.count + 3 * windowCount
+            let area = r + Self.areaOffset(shape)
             for i in 0..<Self.high(words[r + Header.buckets]) {
                 let q = area + i * bw
                 storage.append(.init(index: Int64(bitPattern: words[q]), count: Double(bitPattern: words[q + 1]),
@@ -40,7 +42,7 @@ extension StreamArena {
             distinct = DistinctTracker(cap: cap, saturated: words[r + Header.distinct] >> 63 != 0, lastSeen: lastSeen,
                                        newest: Double(bitPattern: words[r + Header.distinctNewest]))
         }
-        let list = Int(words[r + Header.list])
+        let list = listIndex(r)
         return FeatureAccumulator(buckets: buckets, distinct: distinct,
                                   recent: list > 0 ? lists[list - 1] : RecentItems(limit: 0),
                                   newest: Double(bitPattern: words[r + Header.newest]),
@@ -71,13 +73,15 @@ extension StreamArena {
             let p = buffer.baseAddress! + r
             if !storage.isEmpty {
                 for w in 0..<windowCount {
-                    let h = p + Header.count + 3 * w
-                    h[0] = UInt64(storage[w].index)
-                    h[1] = storage[w].count.bitPattern
-                    h[2] = storage[w].sum.bitPattern
+                    Self.setSegmentLength(p, w, Int(storage[w].index))
+                    if spec.hasDecay {
+                        let h = p + Self.decayOffset(p[Header.shape]) + 2 * w
+                        h[0] = storage[w].count.bitPattern
+                        h[1] = storage[w].sum.bitPattern
+                    }
                 }
                 let bw = spec.bucketWords
-                let area = p + Header.count + 3 * windowCount
+                let area = p + Self.areaOffset(p[Header.shape])
                 for i in 0..<held {
                     let b = storage[windowCount + i], q = area + i * bw
                     q[0] = UInt64(bitPattern: b.index)

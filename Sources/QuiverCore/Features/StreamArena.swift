@@ -21,17 +21,18 @@ struct StreamArena: Sendable {
 
     // MARK: Region layout
 
-    /// Header words of a region.
+    /// Header words of a region. After them: the segment length of each window (16 bits each, four
+    /// to a word), then, with `decayed_count`, each window's decayed counter (value, reference time),
+    /// then the buckets, then the distinct table.
     enum Header {
-        static let size = 0           // words of the region
-        static let shape = 1          // windows | bucketWords << 16 | distinctCap << 32
+        static let size = 0           // words of the region | (index in `lists` + 1) << 32
+        static let shape = 1          // windows | bucketWords << 16 | decay << 24 | distinctCap << 32
         static let buckets = 2        // capacity | used << 32
         static let distinct = 3       // slots | count << 32 | saturated << 63
         static let newest = 4         // Double
         static let lifetime = 5       // Double
         static let distinctNewest = 6 // Double
-        static let list = 7           // index in `lists` + 1, 0 when none
-        static let count = 8
+        static let count = 7
     }
 
     /// Marks an empty distinct slot (a NaN: event times are finite).
@@ -40,6 +41,31 @@ struct StreamArena: Sendable {
     @inline(__always) static func windows(_ shape: UInt64) -> Int { Int(shape & 0xFFFF) }
     @inline(__always) static func bucketWords(_ shape: UInt64) -> Int { Int((shape >> 16) & 0xFF) }
     @inline(__always) static func distinctCap(_ shape: UInt64) -> Int { Int(shape >> 32) }
+    @inline(__always) static func hasDecay(_ shape: UInt64) -> Bool { (shape >> 24) & 1 != 0 }
+    /// Offset of the decayed counters in a region.
+    @inline(__always) static func decayOffset(_ shape: UInt64) -> Int { Header.count + (windows(shape) + 3) / 4 }
+    /// Offset of the buckets in a region.
+    @inline(__always) static func areaOffset(_ shape: UInt64) -> Int {
+        decayOffset(shape) + (hasDecay(shape) ? 2 * windows(shape) : 0)
+    }
+    /// Words before the buckets of a region for `spec`.
+    @inline(__always) static func fixedWords(_ spec: FeatureStreamSpec) -> Int {
+        Header.count + (spec.arenaWindows + 3) / 4 + (spec.hasDecay ? 2 * spec.arenaWindows : 0)
+    }
+    @inline(__always) static func segmentLength(_ p: UnsafePointer<UInt64>, _ w: Int) -> Int {
+        Int((p[Header.count + w / 4] >> UInt64(16 * (w % 4))) & 0xFFFF)
+    }
+    @inline(__always) static func segmentLength(_ p: UnsafeMutablePointer<UInt64>, _ w: Int) -> Int {
+        segmentLength(UnsafePointer(p), w)
+    }
+    @inline(__always) static func setSegmentLength(_ p: UnsafeMutablePointer<UInt64>, _ w: Int, _ length: Int) {
+        let shift = UInt64(16 * (w % 4))
+        p[Header.count + w / 4] = p[Header.count + w / 4] & ~(0xFFFF << shift) | UInt64(length) << shift
+    }
+    /// Index in `lists` + 1 of the region at `r` (0: none).
+    @inline(__always) func listIndex(_ r: Int) -> Int { Int(words[r + Header.size] >> 32) }
+    /// Words of the region at `r`.
+    @inline(__always) func regionSize(_ r: Int) -> Int { Int(words[r + Header.size] & 0xFFFF_FFFF) }
     @inline(__always) static func low(_ word: UInt64) -> Int { Int(word & 0xFFFF_FFFF) }
     @inline(__always) static func high(_ word: UInt64) -> Int { Int((word >> 32) & 0x7FFF_FFFF) }
 
@@ -75,7 +101,7 @@ struct StreamArena: Sendable {
                 let r = Int(w[1 + id])
                 guard r != 0 else { continue }
                 let shape = w[r + Header.shape], b = w[r + Header.buckets]
-                let bw = Self.bucketWords(shape), area = r + Header.count + 3 * Self.windows(shape)
+                let bw = Self.bucketWords(shape), area = r + Self.areaOffset(shape)
                 let used = Self.high(b)
                 if used > 0 { x &+= w[area + (used - 1) * bw] }
                 let slots = Self.low(w[r + Header.distinct])
@@ -113,13 +139,14 @@ struct StreamArena: Sendable {
             let p = buffer.baseAddress! + r
             if spec.needsBuckets { Self.addBuckets(p, time: time, value: value, spec: spec) }
             if spec.hasDecay {
+                let decay = p + Self.decayOffset(p[Header.shape])
                 for i in 0..<w {
-                    let h = p + Header.count + 3 * i
-                    var decayed = Double(bitPattern: h[1]), reference = Double(bitPattern: h[2])
+                    let h = decay + 2 * i
+                    var decayed = Double(bitPattern: h[0]), reference = Double(bitPattern: h[1])
                     DecayedCounter.fold(value: &decayed, reference: &reference, weight: 1, time: time,
                                         halfLife: spec.halfLives[i])
-                    h[1] = decayed.bitPattern
-                    h[2] = reference.bitPattern
+                    h[0] = decayed.bitPattern
+                    h[1] = reference.bitPattern
                 }
             }
             if trackDistinct { Self.insertDistinct(p, hash: partyHash, time: time, horizon: spec.horizon) }
@@ -127,8 +154,7 @@ struct StreamArena: Sendable {
             p[Header.lifetime] = (Double(bitPattern: p[Header.lifetime]) + 1).bitPattern
         }
         if let party, spec.lastN > 0 {
-            let list = Int(words[r + Header.list]) - 1
-            lists[list].insert(itemID: party, time: time)
+            lists[listIndex(r) - 1].insert(itemID: party, time: time)
         }
     }
 
@@ -138,12 +164,11 @@ struct StreamArena: Sendable {
                                    spec: FeatureStreamSpec) {
         let windowCount = windows(p[Header.shape])
         let bw = bucketWords(p[Header.shape])
-        let area = p + Header.count + 3 * windowCount
+        let area = p + areaOffset(p[Header.shape])
         var used = high(p[Header.buckets])
         var start = 0
         for w in stride(from: windowCount - 1, through: 0, by: -1) {
-            let header = p + Header.count + 3 * w
-            let length = Int(header[0])
+            let length = segmentLength(p, w)
             let g = spec.geometries[w]
             let b = g.bucket(of: time)
             let end = start + length
@@ -170,7 +195,7 @@ struct StreamArena: Sendable {
                 }
                 let slot = area + (start + length - expired) * bw
                 fresh(slot, index: b, value: value, words: bw)
-                header[0] = UInt64(length + 1 - expired)
+                setSegmentLength(p, w, length + 1 - expired)
                 start += length + 1 - expired
                 continue
             }
@@ -189,7 +214,7 @@ struct StreamArena: Sendable {
             (area + (i + 1) * bw).update(from: area + i * bw, count: (used - i) * bw)
             used += 1
             fresh(area + i * bw, index: b, value: value, words: bw)
-            header[0] = UInt64(length + 1)
+            setSegmentLength(p, w, length + 1)
             start = end + 1
         }
         p[Header.buckets] = UInt64(low(p[Header.buckets])) | UInt64(used) << 32
@@ -260,8 +285,7 @@ struct StreamArena: Sendable {
 
     @inline(__always)
     static func distinctTable(_ p: UnsafeMutablePointer<UInt64>) -> UnsafeMutablePointer<UInt64> {
-        let windowCount = windows(p[Header.shape])
-        return p + Header.count + 3 * windowCount + low(p[Header.buckets]) * bucketWords(p[Header.shape])
+        return p + areaOffset(p[Header.shape]) + low(p[Header.buckets]) * bucketWords(p[Header.shape])
     }
 
     static func distinctEntries(_ p: UnsafeMutablePointer<UInt64>) -> [(UInt64, Double)] {
@@ -309,21 +333,26 @@ struct StreamArena: Sendable {
         let w = spec.arenaWindows
         let capacity = bucketCapacity ?? (spec.needsBuckets ? min(2 * w, spec.maxBuckets + w) : 0)
         let slots = distinctSlots ?? (spec.distinctCap > 0 ? min(8, spec.maxDistinctSlots) : 0)
-        let size = Header.count + 3 * w + capacity * spec.bucketWords + 2 * slots
+        let fixed = Self.fixedWords(spec)
+        let size = fixed + capacity * spec.bucketWords + 2 * slots
         let r = words.count
         words.append(contentsOf: repeatElement(0, count: size))
         words[r + Header.size] = UInt64(size)
-        words[r + Header.shape] = UInt64(w) | UInt64(spec.bucketWords) << 16 | UInt64(spec.distinctCap) << 32
+        words[r + Header.shape] = UInt64(w) | UInt64(spec.bucketWords) << 16 | (spec.hasDecay ? 1 << 24 : 0)
+            | UInt64(spec.distinctCap) << 32
         words[r + Header.buckets] = UInt64(capacity)
         words[r + Header.distinct] = UInt64(slots)
         words[r + Header.newest] = (-Double.infinity).bitPattern
         words[r + Header.distinctNewest] = (-Double.infinity).bitPattern
-        for i in 0..<w { words[r + Header.count + 3 * i + 2] = (-Double.infinity).bitPattern }
-        let tableStart = r + Header.count + 3 * w + capacity * spec.bucketWords
+        if spec.hasDecay {
+            let decay = r + Header.count + (w + 3) / 4
+            for i in 0..<w { words[decay + 2 * i + 1] = (-Double.infinity).bitPattern }
+        }
+        let tableStart = r + fixed + capacity * spec.bucketWords
         for i in 0..<slots { words[tableStart + 2 * i + 1] = Self.emptyTime }
         if spec.lastN > 0 {
             lists.append(RecentItems(limit: spec.lastN))
-            words[r + Header.list] = UInt64(lists.count)
+            words[r + Header.size] |= UInt64(lists.count) << 32
         }
         words[1 + stream] = UInt64(r)
         return r
@@ -331,7 +360,7 @@ struct StreamArena: Sendable {
 
     /// Replaces the last-N list of the region at `r`.
     mutating func replaceList(of r: Int, with list: RecentItems) {
-        lists[Int(words[r + Header.list]) - 1] = list
+        lists[listIndex(r) - 1] = list
     }
 
     /// Releases the streams that `live` does not mark live (after a definition change).
@@ -344,7 +373,7 @@ struct StreamArena: Sendable {
     static func initialWords(_ spec: FeatureStreamSpec) -> Int {
         let w = spec.arenaWindows
         let capacity = spec.needsBuckets ? min(2 * w, spec.maxBuckets + w) : 0
-        return Header.count + 3 * w + capacity * spec.bucketWords + 2 * (spec.distinctCap > 0 ? min(8, spec.maxDistinctSlots) : 0)
+        return fixedWords(spec) + capacity * spec.bucketWords + 2 * (spec.distinctCap > 0 ? min(8, spec.maxDistinctSlots) : 0)
     }
 
     /// Reserves room for the directory and new regions of `streams` plus half as much again, so
@@ -367,7 +396,7 @@ struct StreamArena: Sendable {
         let capacity = Self.low(b), used = Self.high(b)
         let w = spec.arenaWindows
         let grown = max(used + w, min(2 * capacity, spec.maxBuckets + w))
-        let areaEnd = r + Header.count + 3 * w + capacity * spec.bucketWords
+        let areaEnd = r + Self.fixedWords(spec) + capacity * spec.bucketWords
         insertWords((grown - capacity) * spec.bucketWords, at: areaEnd, region: r)
         words[r + Header.buckets] = UInt64(grown) | UInt64(used) << 32
     }
@@ -379,7 +408,7 @@ struct StreamArena: Sendable {
             let p = buffer.baseAddress! + r
             return (Self.distinctEntries(p), p[Header.distinct] >> 63 != 0)
         }
-        let tableEnd = r + Int(words[r + Header.size])
+        let tableEnd = r + regionSize(r)
         insertWords(2 * (grown - slots), at: tableEnd, region: r)
         words.withUnsafeMutableBufferPointer { buffer in
             let p = buffer.baseAddress! + r
@@ -396,8 +425,8 @@ struct StreamArena: Sendable {
         for old in streamIDs {
             guard let id = keep(old) else { continue }
             let r = region(old)
-            let list = Int(words[r + Header.list])
-            regions.append((id, words[r..<(r + Int(words[r + Header.size]))], list > 0 ? lists[list - 1] : nil))
+            let list = listIndex(r)
+            regions.append((id, words[r..<(r + regionSize(r))], list > 0 ? lists[list - 1] : nil))
         }
         guard !regions.isEmpty else {
             self = fresh
@@ -412,7 +441,7 @@ struct StreamArena: Sendable {
             fresh.words[1 + region.id] = UInt64(r)
             if let list = region.list {
                 fresh.lists.append(list)
-                fresh.words[r + Header.list] = UInt64(fresh.lists.count)
+                fresh.words[r + Header.size] = fresh.words[r + Header.size] & 0xFFFF_FFFF | UInt64(fresh.lists.count) << 32
             }
         }
         self = fresh
@@ -429,9 +458,9 @@ struct StreamArena: Sendable {
             let windowCount = Self.windows(p[Header.shape])
             let bw = Self.bucketWords(p[Header.shape])
             var start = 0
-            for w in (window + 1)..<windowCount { start += Int(p[Header.count + 3 * w]) }
-            let length = Int(p[Header.count + 3 * window])
-            let area = p + Header.count + 3 * windowCount
+            for w in (window + 1)..<windowCount { start += Self.segmentLength(p, w) }
+            let length = Self.segmentLength(p, window)
+            let area = p + Self.areaOffset(p[Header.shape])
             var result = WindowSummary()
             let g = spec.geometries[window]
             let nowBucket = g.bucket(of: now)
@@ -482,8 +511,8 @@ struct StreamArena: Sendable {
     func decayedCount(stream: Int, window: Int, spec: FeatureStreamSpec, at now: Double) -> Double {
         let r = region(stream)
         guard r != 0, spec.hasDecay else { return 0 }
-        let h = r + Header.count + 3 * window
-        return DecayedCounter.value(Double(bitPattern: words[h + 1]), reference: Double(bitPattern: words[h + 2]),
+        let h = r + Self.decayOffset(words[r + Header.shape]) + 2 * window
+        return DecayedCounter.value(Double(bitPattern: words[h]), reference: Double(bitPattern: words[h + 1]),
                                     halfLife: spec.halfLives[window], at: now)
     }
 
@@ -496,8 +525,8 @@ struct StreamArena: Sendable {
     /// Newest items of `stream`'s last-N list, newest first.
     func recentItems(stream: Int) -> [RecentItems.Entry] {
         let r = region(stream)
-        guard r != 0, words[r + Header.list] > 0 else { return [] }
-        return lists[Int(words[r + Header.list]) - 1].entries
+        guard r != 0, listIndex(r) > 0 else { return [] }
+        return lists[listIndex(r) - 1].entries
     }
 
     /// Approximate heap bytes held.
@@ -514,7 +543,7 @@ struct StreamArena: Sendable {
         var words = 1 + directory
         var bytes = 0
         for spec in specs {
-            words += Header.count + 3 * spec.arenaWindows + (spec.maxBuckets + spec.arenaWindows) * spec.bucketWords
+            words += fixedWords(spec) + (spec.maxBuckets + spec.arenaWindows) * spec.bucketWords
                 + 2 * spec.maxDistinctSlots
             if spec.lastN > 0 {
                 bytes += MemoryLayout<RecentItems>.stride + 32 + 2 * spec.lastN * 32
