@@ -268,6 +268,47 @@ func eventually(within seconds: Double = 5, _ condition: () -> Bool) async -> Bo
         #expect(try store.resolvedImpressions(since: 0).isEmpty)
     }
 
+    /// Feedback joins read impressions from I/O threads while the writer commits: those reads run
+    /// concurrently with writes (on their own connections) and see what was logged.
+    @Test(arguments: StoreKind.available)
+    func servingReadsRunWhileTheWriterCommits(kind: StoreKind) async throws {
+        let place = try StoreUnderTest(kind)
+        defer { place.remove() }
+        let store = try place.open()
+        defer { store.shutdown() }
+        store.start()
+        store.log([Self.impression])
+        try await store.prune(impressionsBefore: 0)  // the impression is stored
+        try await withThrowingTaskGroup(of: Int.self) { tasks in
+            tasks.addTask {
+                for round in 0..<40 {
+                    let events = (0..<200).map { UserEvent(userID: "w\($0 % 13)", itemID: "i\(round)-\($0)", type: .view, timestamp: Double($0)) }
+                    try await store.append(events, receivedAt: Double(round))
+                    var more = Self.impression
+                    more.requestID = "r-more-\(round)"
+                    store.log([more])
+                }
+                return 0
+            }
+            for reader in 0..<6 {
+                tasks.addTask {
+                    try await onThread {
+                        var found = 0
+                        for n in 0..<150 {
+                            if try store.impression(requestID: Self.impression.requestID) == Self.impression { found += 1 }
+                            if try store.impression(requestID: "unknown-\(reader)-\(n)") != nil { return -1 }
+                        }
+                        return found
+                    }
+                }
+            }
+            for try await found in tasks { #expect(found == 0 || found == 150) }
+        }
+        var count = 0
+        try store.replayEvents(after: 0) { _, _ in count += 1 }
+        #expect(count == 40 * 200)
+    }
+
     @Test(arguments: StoreKind.available)
     func aStoreNeverStartedShutsDown(kind: StoreKind) async throws {
         let place = try StoreUnderTest(kind)

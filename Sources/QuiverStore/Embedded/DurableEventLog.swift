@@ -17,8 +17,12 @@ public struct EventLogError: Error, Sendable, CustomStringConvertible {
 
 public final class DurableEventLog: GroupCommitStore, @unchecked Sendable {
     // `database` and the statements are touched only by the writer thread once `start()` ran,
-    // and only by the caller of `init`/the loaders before that.
+    // and only by the caller of `init`/the loaders before that. A connection serves one thread at
+    // a time (SQLite's multi-thread mode): reads while serving go to `reader`, under `readerLock`
+    // (WAL: a reader never blocks the writer, nor the writer it).
     private let database: SQLiteDatabase
+    private let reader: SQLiteDatabase
+    private let readerLock = NSLock()
     private let insertEvent: SQLiteStatement
     private let upsertItem: SQLiteStatement
     private let insertFeedback: SQLiteStatement
@@ -52,6 +56,7 @@ public final class DurableEventLog: GroupCommitStore, @unchecked Sendable {
             """)
         try database.execute("CREATE INDEX IF NOT EXISTS impressions_ts ON impressions (ts)")
         try database.execute("CREATE TABLE IF NOT EXISTS profiles (user_id TEXT PRIMARY KEY, body TEXT NOT NULL, updated_at REAL NOT NULL)")
+        reader = try SQLiteDatabase(path: path, durable: true)
         insertEvent = try database.prepare(
             "INSERT INTO events (received_at, user_id, item_id, type, value, ts, context) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
         upsertItem = try database.prepare(
@@ -117,10 +122,12 @@ public final class DurableEventLog: GroupCommitStore, @unchecked Sendable {
     }
 
     /// The impression logged for `requestID`, if any.
+    /// The impression logged for `requestID`, if any. Safe while the writer runs (its own connection).
     public func impression(requestID: String) throws -> ImpressionRecord? {
-        try database.execute("SELECT body FROM impressions WHERE request_id = ?1", [requestID]).first?[0].flatMap {
-            try? JSONDecoder().decode(ImpressionRecord.self, from: Data($0.utf8))
+        let body = try readerLock.withLock {
+            try reader.execute("SELECT body FROM impressions WHERE request_id = ?1", [requestID]).first?[0]
         }
+        return body.flatMap { try? JSONDecoder().decode(ImpressionRecord.self, from: Data($0.utf8)) }
     }
 
     /// Every stored profile.
