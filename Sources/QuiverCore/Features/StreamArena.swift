@@ -381,7 +381,7 @@ struct StreamArena: Sendable {
     mutating func reserve(streams: [Int], specs: [FeatureStreamSpec]) {
         guard let last = streams.max() else { return }
         let total = 2 + last + streams.reduce(0) { $0 + Self.initialWords(specs[$1]) }
-        words.reserveCapacity(words.count + total + total / 2)
+        words.reserveCapacity(words.count + total)
     }
 
     /// Inserts `count` zero words at `position` inside the region at `r` and moves later regions.
