@@ -106,6 +106,8 @@ if ProcessInfo.processInfo.environment["QUIVER_BENCHMARKS"] != nil {
     // Plain release executables that print the numbers the closing notes report:
     //   FeatureBench RUNS standard,wide,lean | FeatureBench ml100k DATA/ml-100k RUNS
     //   LearningBench DATA synthetic|replay|ope|perf
+    //   RecommendBench [USERS] [REQUESTS] [ROUNDS]
     package.targets.append(.executableTarget(name: "FeatureBench", dependencies: ["QuiverCore"], path: "Benchmarks/FeatureBench"))
     package.targets.append(.executableTarget(name: "LearningBench", dependencies: ["QuiverCore"], path: "Benchmarks/LearningBench"))
+    package.targets.append(.executableTarget(name: "RecommendBench", dependencies: ["QuiverCore"], path: "Benchmarks/RecommendBench"))
 }

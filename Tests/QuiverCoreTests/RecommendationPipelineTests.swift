@@ -60,6 +60,31 @@ import Testing
         #expect(list.items.allSatisfy { !$0.contributions.isEmpty })
     }
 
+    /// Availability is kept per position by the catalog: an item withdrawn later leaves the
+    /// answers, comes back when available again, and the filter can be turned off.
+    @Test func followsAvailabilityChangesAndTheFilterSwitch() {
+        var (models, catalog) = Self.world()
+        func ids(_ scenario: Scenario) -> [String] {
+            let index = CandidateIndex.build(catalog: catalog, models: models, at: 2_000)
+            var generator = SeededRandom(seed: 1)
+            return RecommendationPipeline.recommend(Self.query(scenario, count: 19), models: models, catalog: catalog,
+                                                    index: index, isPastDeadline: { false }, using: &generator).items.map(\.itemID)
+        }
+        #expect(ids(Self.deterministic).contains("i8"))
+        catalog.upsert(CatalogItem(itemID: "i8", categories: ["c0"], available: false))
+        #expect(!ids(Self.deterministic).contains("i8"))
+        #expect(!ids(Self.deterministic).contains("i13"))
+        var unfiltered = Self.deterministic
+        unfiltered.filters.requireAvailable = false
+        #expect(ids(unfiltered).contains("i8") && ids(unfiltered).contains("i13"))
+        catalog.upsert(CatalogItem(itemID: "i8", categories: ["c0"], available: true))
+        catalog.noteItem("fromAnEvent")  // positions appended later are available
+        models.observeInteraction(userID: "me", itemID: "fromAnEvent", timestamp: 1_999)
+        #expect(ids(Self.deterministic).contains("i8"))
+        #expect(catalog.unavailable.contains(catalog.position(of: "i13")!))
+        #expect(!catalog.unavailable.contains(catalog.position(of: "fromAnEvent")!))
+    }
+
     @Test func appliesRequestFiltersAndBlockedCategories() {
         var q = Self.query(Self.deterministic, count: 10)
         q.includeCategories = ["c0", "c2"]

@@ -123,18 +123,18 @@ public enum RecommendationPipeline {
         }
         let t = query.context.timestamp
         let items = catalog.items
-        var seen = PositionSet(count: items.count)
+        // Positions never to recommend: unavailable items (when filtered), seen ones, excluded ones.
+        var seen = scenario.filters.requireAvailable ? catalog.unavailable : PositionSet(count: items.count)
+        seen.grow(toHold: items.count)
         if scenario.filters.excludeSeen {
             for id in models.seen.items(of: query.userID) { if let p = catalog.position(of: id) { seen.insert(p) } }
         }
         for id in query.excludeItems { if let p = catalog.position(of: id) { seen.insert(p) } }
         let blocked = query.excludeCategories.union(query.blockedCategories).union(scenario.filters.excludeCategories)
-        let requireAvailable = scenario.filters.requireAvailable
         let checkCategories = !blocked.isEmpty || query.includeCategories != nil
         func allowed(_ p: Int32) -> Bool {
             guard !seen.contains(p) else { return false }
             let i = Int(p)
-            if requireAvailable && !items[i].available { return false }
             if checkCategories {
                 let categories = items[i].categories
                 if !blocked.isEmpty, categories.contains(where: blocked.contains) { return false }
@@ -338,7 +338,7 @@ public enum RecommendationPipeline {
             let explanation: ScoreExplanation
             switch leading {
             case "co_visitation": explanation = models.coVisitation.explain(item.candidate, context: query.context, limit: 3)
-            case "embedding": explanation = models.embeddings.explain(item.candidate, context: query.context)
+            case "embedding": explanation = models.embeddings.explain(item.candidate, context: query.context, limit: 3)
             case "ftrl": explanation = models.ftrl.explain(item.candidate, context: query.context)
             case "trending":
                 let score = models.trending(item.itemID, at: t)
@@ -366,5 +366,15 @@ struct PositionSet {
     mutating func insert(_ p: Int32) {
         let w = Int(p) >> 6
         if w < words.count { words[w] |= 1 << UInt64(Int(p) & 63) }
+    }
+    /// Sets or clears one position (it must be below the capacity).
+    mutating func set(_ p: Int32, _ member: Bool) {
+        let w = Int(p) >> 6, bit = UInt64(1) << UInt64(Int(p) & 63)
+        if member { words[w] |= bit } else { words[w] &= ~bit }
+    }
+    /// Makes room for positions 0..<count (new ones absent).
+    mutating func grow(toHold count: Int) {
+        let needed = (count + 63) / 64
+        if needed > words.count { words.append(contentsOf: repeatElement(0, count: needed - words.count)) }
     }
 }

@@ -43,18 +43,26 @@ public struct ServingItem: Sendable, Hashable {
 public struct ServingCatalog: Sendable {
     public private(set) var items: [ServingItem] = []
     private var positions: [String: Int32] = [:]
+    /// The positions of unavailable items, one bit each (sized for every position): the
+    /// availability filter without touching the items themselves.
+    private(set) var unavailable = PositionSet(count: 0)
     /// Bumped on every change; an index built from an older version is stale.
     public private(set) var version = 0
 
     public init() {}
 
     public mutating func upsert(_ item: CatalogItem) {
-        if let p = positions[item.itemID] {
+        let p: Int32
+        if let existing = positions[item.itemID] {
+            p = existing
             items[Int(p)] = ServingItem(item)
         } else {
-            positions[item.itemID] = Int32(items.count)
+            p = Int32(items.count)
+            positions[item.itemID] = p
             items.append(ServingItem(item))
+            unavailable.grow(toHold: items.count)
         }
+        unavailable.set(p, !item.available)
         version += 1
     }
 
@@ -63,6 +71,7 @@ public struct ServingCatalog: Sendable {
         guard positions[itemID] == nil else { return }
         positions[itemID] = Int32(items.count)
         items.append(ServingItem(unknownItemID: itemID))
+        unavailable.grow(toHold: items.count)
         version += 1
     }
 

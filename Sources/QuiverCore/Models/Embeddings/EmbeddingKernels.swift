@@ -28,6 +28,29 @@ enum EmbeddingKernels {
         return s
     }
 
+    /// a . b in single precision, sixteen lanes at a time.
+    @inline(__always)
+    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+        var acc = SIMD16<Float>()
+        var f = 0
+        while f + 16 <= count {
+            acc += UnsafeRawPointer(a + f).loadUnaligned(as: SIMD16<Float>.self)
+                * UnsafeRawPointer(b + f).loadUnaligned(as: SIMD16<Float>.self)
+            f += 16
+        }
+        // A tree of vector adds (16 -> 8 -> 4 -> 2 -> 1): `sum()` adds the lanes one after another.
+        let h8 = acc.lowHalf + acc.highHalf, h4 = h8.lowHalf + h8.highHalf, h2 = h4.lowHalf + h4.highHalf
+        var s = h2[0] + h2[1]
+        while f < count { s += a[f] * b[f]; f += 1 }
+        return s
+    }
+
+    /// y = Float(x), element by element.
+    @inline(__always)
+    static func narrow(_ x: UnsafePointer<Double>, into y: UnsafeMutablePointer<Float>, count: Int) {
+        for f in 0..<count { y[f] = Float(x[f]) }
+    }
+
     /// z . (a - b)
     @inline(__always)
     static func dotDifference(_ z: UnsafePointer<Double>, _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>,

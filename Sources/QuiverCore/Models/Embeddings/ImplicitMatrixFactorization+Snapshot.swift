@@ -79,6 +79,7 @@ extension ImplicitMatrixFactorization {
         self.itemIds = itemIds
         self.userFactors = userFactors
         self.itemFactors = itemFactors
+        self.servingItemFactors = itemFactors.map(Float.init)
         self.itemBias = itemBias
         self.historyFactors = historyFactors
         for (i, id) in userIds.enumerated() { userIndex[id] = i }

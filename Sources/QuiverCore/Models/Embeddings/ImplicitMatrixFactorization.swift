@@ -48,6 +48,10 @@ public struct ImplicitMatrixFactorization: ScoringModel {
     /// y_i: what having engaged with item i recently adds to the user's vector.
     var historyFactors: [Double] = []
     var itemBias: [Double] = []
+    /// q in single precision, row for row: what serving scans for a user's scores over the whole
+    /// catalog (half the memory traffic of the Double rows). Kept in step by every write to q;
+    /// derived, not stored in snapshots.
+    var servingItemFactors: [Float] = []
     var history: RecentItemHistory
     var replayWindow: InteractionReplayWindow
     /// w_a for a history of n items is weightTable[n * (n - 1) / 2 + a] (derived, not stored).
@@ -119,7 +123,9 @@ public struct ImplicitMatrixFactorization: ScoringModel {
         if let i = itemIndex[id] { return i }
         itemIndex[id] = itemIds.count
         itemIds.append(id)
-        itemFactors.append(contentsOf: randomVector())
+        let q = randomVector()
+        itemFactors.append(contentsOf: q)
+        servingItemFactors.append(contentsOf: q.lazy.map(Float.init))
         historyFactors.append(contentsOf: repeatElement(0, count: factors))
         itemBias.append(0)
         return itemIds.count - 1
@@ -182,17 +188,18 @@ public struct ImplicitMatrixFactorization: ScoringModel {
         }
     }
 
-    /// Scores for `userId` (item biases alone for an unknown user).
+    /// Scores for `userId` (item biases alone for an unknown user). The scan over the catalog reads
+    /// the single-precision rows with z_u rounded to Float (relative error about 1e-6 per score).
     public func scores(forUser userId: String) -> UserScores {
         var scores = itemBias
         if let u = userIndex[userId] {
-            let z = userVector(u)
+            let z = userVector(u).map(Float.init)
             let k = factors
             z.withUnsafeBufferPointer { zp in
-                itemFactors.withUnsafeBufferPointer { q in
+                servingItemFactors.withUnsafeBufferPointer { q in
                     scores.withUnsafeMutableBufferPointer { s in
                         for i in s.indices {
-                            s[i] += EmbeddingKernels.dot(zp.baseAddress!, q.baseAddress! + i * k, count: k)
+                            s[i] += Double(EmbeddingKernels.dot(zp.baseAddress!, q.baseAddress! + i * k, count: k))
                         }
                     }
                 }
@@ -239,8 +246,8 @@ public struct ImplicitMatrixFactorization: ScoringModel {
         let k = factors, reg = regularization, items = UInt64(itemIds.count)
         // The context: the user's recent items other than i, newest first, and their weights.
         var g = generator
-        var p = userFactors, q = itemFactors, y = historyFactors, b = itemBias
-        userFactors = []; itemFactors = []; historyFactors = []; itemBias = []
+        var p = userFactors, q = itemFactors, y = historyFactors, b = itemBias, f = servingItemFactors
+        userFactors = []; itemFactors = []; historyFactors = []; itemBias = []; servingItemFactors = []
         // The context: the user's recent items other than i, newest first, padded with -1 to whole
         // SIMD16 chunks so "is c a recent item" is one vector compare per 16 items.
         let chunks = max(1, (historyLength + 15) / 16)
@@ -265,6 +272,7 @@ public struct ImplicitMatrixFactorization: ScoringModel {
             q.withUnsafeMutableBufferPointer { qb in
             y.withUnsafeMutableBufferPointer { yb in
             b.withUnsafeMutableBufferPointer { bias in
+            f.withUnsafeMutableBufferPointer { fb in
             weightTable.withUnsafeBufferPointer { weights in
                 let pu = pb.baseAddress! + u * k, qi = qb.baseAddress! + i * k
                 z.initialize(from: pu, count: k)
@@ -291,7 +299,9 @@ public struct ImplicitMatrixFactorization: ScoringModel {
                                                  rate: rate, regularization: reg, count: k)
                     bias[i] += rate * (sigma - reg * bias[i])
                     bias[j] += rate * (-sigma - reg * bias[j])
+                    EmbeddingKernels.narrow(qj, into: fb.baseAddress! + j * k, count: k)
                 }
+                EmbeddingKernels.narrow(qi, into: fb.baseAddress! + i * k, count: k)
                 // d(-ln sigma)/dz summed over the steps reaches p_u and each recent y_h.
                 let shrink = 1 - rate * reg
                 EmbeddingKernels.decayAndAdd(rate, gz, into: pu, shrink: shrink, count: k)
@@ -304,9 +314,10 @@ public struct ImplicitMatrixFactorization: ScoringModel {
             }
             }
             }
+            }
         }
         }
-        userFactors = p; itemFactors = q; historyFactors = y; itemBias = b
+        userFactors = p; itemFactors = q; historyFactors = y; itemBias = b; servingItemFactors = f
         generator = g
     }
 
@@ -314,6 +325,11 @@ public struct ImplicitMatrixFactorization: ScoringModel {
 
     /// b_i, p_u . q_i, and each recent item's w_a y_h . q_i, largest magnitude first.
     public func explain(_ candidate: ScoringCandidate, context: ScoringContext) -> ScoreExplanation {
+        explain(candidate, context: context, limit: .max)
+    }
+
+    /// The explanation with its `limit` largest terms only (names are built for those alone).
+    public func explain(_ candidate: ScoringCandidate, context: ScoringContext, limit: Int) -> ScoreExplanation {
         guard let i = itemIndex[candidate.itemId] else {
             return ScoreExplanation(itemId: candidate.itemId, model: Self.modelName, score: 0,
                                     contributions: [ScoreContribution("unknown_item", 0)])
@@ -323,21 +339,35 @@ public struct ImplicitMatrixFactorization: ScoringModel {
             return ScoreExplanation(itemId: candidate.itemId, model: Self.modelName, score: bias,
                                     contributions: [ScoreContribution("item_bias", bias)])
         }
-        let qi = Array(itemFactors[i * factors..<(i + 1) * factors])
-        func dot(_ v: ArraySlice<Double>) -> Double { zip(v, qi).reduce(0) { $0 + $1.0 * $1.1 } }
-        var terms = [ScoreContribution("item_bias", bias),
-                     ScoreContribution("user_item_affinity", dot(userFactors[u * factors..<(u + 1) * factors]))]
+        let k = factors
+        // Terms as (value, what): what = -2 item bias, -1 long-term affinity, h >= 0 recent item h.
+        var terms: [(value: Double, what: Int)] = []
         let recent = history.items(of: u)
-        let row = recent.count * (recent.count - 1) / 2
-        for (offset, slot) in recent.enumerated() {
-            let w = weightTable[row + recent.count - 1 - offset]
-            let h = Int(slot)
-            terms.append(ScoreContribution("recently engaged with \(itemIds[h])",
-                                           w * dot(historyFactors[h * factors..<(h + 1) * factors])))
+        terms.reserveCapacity(recent.count + 2)
+        terms.append((bias, -2))
+        itemFactors.withUnsafeBufferPointer { q in
+            let qi = q.baseAddress! + i * k
+            userFactors.withUnsafeBufferPointer { p in
+                terms.append((EmbeddingKernels.dot(p.baseAddress! + u * k, qi, count: k), -1))
+            }
+            historyFactors.withUnsafeBufferPointer { y in
+                let row = recent.count * (recent.count - 1) / 2
+                for (offset, slot) in recent.enumerated() {
+                    let w = weightTable[row + recent.count - 1 - offset]
+                    terms.append((w * EmbeddingKernels.dot(y.baseAddress! + Int(slot) * k, qi, count: k), Int(slot)))
+                }
+            }
         }
         let score = affinity(userVector(u), item: i)
         terms.sort { abs($0.value) > abs($1.value) }
-        return ScoreExplanation(itemId: candidate.itemId, model: Self.modelName, score: score, contributions: terms)
+        let contributions = terms.prefix(max(0, limit)).map { term -> ScoreContribution in
+            switch term.what {
+            case -2: return ScoreContribution("item_bias", term.value)
+            case -1: return ScoreContribution("user_item_affinity", term.value)
+            default: return ScoreContribution("recently engaged with \(itemIds[term.what])", term.value)
+            }
+        }
+        return ScoreExplanation(itemId: candidate.itemId, model: Self.modelName, score: score, contributions: contributions)
     }
 
     public func describe() -> ModelDescription {

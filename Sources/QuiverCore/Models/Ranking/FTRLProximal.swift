@@ -80,10 +80,38 @@ public struct FTRLProximal: ScoringModel {
 
     /// Click probabilities for candidates whose item sides were encoded in advance (the serving
     /// catalog keeps them), so no item id or token is hashed per request.
+    /// The terms of an item token (the token and its crosses with the user, the context tokens and
+    /// the dense values) are the same for every item that carries it, so each distinct token is
+    /// summed once per request: a candidate costs its id, its id crosses and one lookup per token.
     public func score(itemSides: [HashedCrossEncoder.ItemSide], context: ScoringContext) -> [Double] {
         let c = encoder.contextSide(context)
         let shared = contextMargin(c)
-        return itemSides.map { Self.sigmoid(shared + itemMargin(c, $0)) }
+        // Distinct tokens are few (categories, tags): a small open-addressing table keyed by the
+        // token hash itself; a token that finds no room is summed without the table.
+        let capacity = 256
+        return withUnsafeTemporaryAllocation(of: (key: UInt64, margin: Double).self, capacity: capacity) { memo in
+            memo.initialize(repeating: (0, 0))
+            return weights.withUnsafeBufferPointer { w in
+            itemSides.map { i in
+                var s = shared + encoder.itemIdMargin(c, i, weights: w)
+                for t in i.tokens {
+                    var slot = Int(truncatingIfNeeded: t) & (capacity - 1), probes = 0
+                    while probes < 8 && memo[slot].key != t && memo[slot].key != 0 {
+                        slot = (slot + 1) & (capacity - 1)
+                        probes += 1
+                    }
+                    if probes < 8 && memo[slot].key == t && t != 0 {
+                        s += memo[slot].margin
+                    } else {
+                        let m = encoder.itemTokenMargin(c, t, weights: w)
+                        if probes < 8 && t != 0 { memo[slot] = (t, m) }
+                        s += m
+                    }
+                }
+                return Self.sigmoid(s)
+            }
+            }
+        }
     }
 
     /// Predicted probability for one pair.

@@ -131,6 +131,33 @@ public struct HashedCrossEncoder: Sendable, Hashable {
         }
     }
 
+    /// The weighted sum of an item's id terms (its id, and its id crossed with each context token):
+    /// `forEachItemTerm` less the token terms.
+    @inline(__always)
+    func itemIdMargin(_ c: ContextSide, _ i: ItemSide, weights w: UnsafeBufferPointer<Double>) -> Double {
+        let m = mask
+        var s = w[Int(i.item & m)]
+        if spec.crossContextWithItemId {
+            for ct in c.tokens { s += w[Int(Self.cross(ct, i.item) & m)] }
+        }
+        return s
+    }
+
+    /// The weighted sum of the terms one item token brings (the token, and its crosses with the
+    /// user, the context tokens and the dense values): the same for every item that carries it.
+    func itemTokenMargin(_ c: ContextSide, _ it: UInt64, weights w: UnsafeBufferPointer<Double>) -> Double {
+        let m = mask
+        var s = w[Int(it & m)]
+        if spec.crossUserWithItemAttributes { s += w[Int(Self.cross(c.user, it) & m)] }
+        if spec.crossContextWithItemAttributes {
+            for ct in c.tokens { s += w[Int(Self.cross(ct, it) & m)] }
+        }
+        if spec.crossDenseWithItemAttributes {
+            for (a, v) in c.dense.enumerated() where v != 0 { s += v * w[Int(Self.cross(c.denseIds[a], it) & m)] }
+        }
+        return s
+    }
+
     /// A readable name of a term, for explanations.
     public func termName(_ kind: HashedTermKind, _ a: Int, _ b: Int,
                          context: ScoringContext, candidate: ScoringCandidate) -> String {
