@@ -85,6 +85,31 @@ import Testing
         #expect(!catalog.unavailable.contains(catalog.position(of: "fromAnEvent")!))
     }
 
+    /// A preferred category adds the scenario's boost times its strength to every candidate in
+    /// it, whichever of the item's categories it is (also past the first four), and nothing else.
+    @Test func preferenceBoostReachesEveryCategoryOfAnItem() {
+        var (models, catalog) = Self.world()
+        catalog.upsert(CatalogItem(itemID: "i9", categories: ["x1", "x2", "x3", "x4", "x5", "liked"]))
+        catalog.upsert(CatalogItem(itemID: "i10", categories: ["x1", "liked"]))
+        catalog.upsert(CatalogItem(itemID: "i11", categories: ["c3"]))  // was c3 already: unchanged
+        models.observeInteraction(userID: "me", itemID: "i2", timestamp: 1_999)
+        let index = CandidateIndex.build(catalog: catalog, models: models, at: 2_000)
+        var q = Self.query(Self.deterministic, count: 19)
+        q.preferredCategories = ["liked": 0.5, "c3": 1.0, "unknown": 1.0]
+        var generator = SeededRandom(seed: 1)
+        let list = RecommendationPipeline.recommend(q, models: models, catalog: catalog, index: index,
+                                                    isPastDeadline: { false }, using: &generator)
+        func boost(_ id: String) -> Double? {
+            list.items.first { $0.itemID == id }.map { $0.contributions.first { $0.name == "preference_boost" }?.value ?? 0 }
+        }
+        let b = Self.deterministic.preferenceBoost
+        #expect(boost("i9") == b * 0.5)
+        #expect(boost("i10") == b * 0.5)
+        #expect(boost("i11") == b * 1.0)
+        #expect(boost("i7") == b * 1.0)   // c3
+        #expect(boost("i8") == 0)        // c0
+    }
+
     @Test func appliesRequestFiltersAndBlockedCategories() {
         var q = Self.query(Self.deterministic, count: 10)
         q.includeCategories = ["c0", "c2"]

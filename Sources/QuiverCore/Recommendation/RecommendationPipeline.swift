@@ -279,9 +279,17 @@ public enum RecommendationPipeline {
         var boosts = [Double](repeating: 0, count: candidates.count)
         if scenario.preferenceBoost > 0, !query.preferredCategories.isEmpty {
             let preferred = query.preferredCategories
+            // The preferred categories by interned id (names the catalog never saw match nothing).
+            let preferredIDs = preferred.compactMap { name, strength in catalog.categoryIDs[name].map { ($0, strength) } }
+            let lanes = catalog.positionCategories
             for (i, p) in candidates.enumerated() {
                 var strength = 0.0
-                for category in items[Int(p)].categories { strength = max(strength, preferred[category] ?? 0) }
+                if Int(p) < lanes.count, lanes[Int(p)][3] != ServingCatalog.moreCategories {
+                    let ids = lanes[Int(p)]
+                    for (id, s) in preferredIDs where any(ids .== SIMD4(repeating: id)) { strength = max(strength, s) }
+                } else {
+                    for category in items[Int(p)].categories { strength = max(strength, preferred[category] ?? 0) }
+                }
                 boosts[i] = scenario.preferenceBoost * strength
                 blended[i] += boosts[i]
             }
