@@ -84,9 +84,9 @@ extension RecommendationService {
         }
         if let fault = validate(request, scenario: scenario, path: path) { return .failure(fault) }
         let count = request.count ?? scenario.defaultCount
-        let context = request.context ?? RequestContext()
         let useCache = (request.useCache ?? true) && scenario.cacheTTLSeconds > 0
-        let key = ResultCacheKey(userID: request.userID, scenario: scenario.name, count: count, contextBucket: context.bucket,
+        let key = ResultCacheKey(userID: request.userID, scenario: scenario.name, count: count,
+                                 contextBucket: request.context?.bucket ?? RequestContext.emptyBucket,
                                  filters: request.filters?.cacheKey ?? "", userVersion: versions.version(of: request.userID),
                                  configVersion: scenarioSet.version)
         if useCache && !prefetch && configuration.prefetchWindowSeconds > 0 { prefetcher.noteRequest(request, now: wallNow) }
@@ -97,8 +97,6 @@ extension RecommendationService {
     /// Serves a cached answer under the prepared request's new id (remembered and logged for
     /// feedback like a computed one).
     func answer(_ prepared: PreparedRequest, from hit: CachedAnswer, degradation: String?) -> [UInt8] {
-        var summary = hit.summary
-        if let degradation { summary.degradation = degradation }
         serve(requestID: prepared.requestID, userID: prepared.request.userID, scenario: prepared.scenario.name,
               servedAt: prepared.wallNow, items: hit.impressionItems, tokens: hit.tokens, dense: hit.dense,
               impressionTail: hit.impressionTail, sameAs: hit.origin)
@@ -107,6 +105,12 @@ extension RecommendationService {
             counters.requests += 1
             if let degradation { counters.degraded[degradation, default: 0] += 1 } else { counters.cacheHits += 1 }
         }
+        guard let degradation else {
+            return RecommendationRendering.hitResponse(requestID: prepared.requestID, userID: prepared.request.userID,
+                                                       answer: hit, latencyMs: milliseconds(since: prepared.started))
+        }
+        var summary = hit.summary
+        summary.degradation = degradation
         var w = JSONWriter(capacity: hit.recommendationsJSON.count + 512)
         RecommendationRendering.response(requestID: prepared.requestID, userID: prepared.request.userID,
                                          itemsJSON: hit.recommendationsJSON, summary: summary,

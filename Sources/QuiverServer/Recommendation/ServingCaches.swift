@@ -8,24 +8,42 @@ import Synchronization
 
 /// A cached answer: everything needed to serve it again under a new request id.
 struct CachedAnswer: Sendable {
-    var recommendationsJSON: [UInt8]
-    var summary: AnswerSummary
-    var impressionItems: [ImpressionItem]
-    var tokens: [String]
-    var dense: [Float]
+    let recommendationsJSON: [UInt8]
+    let summary: AnswerSummary
+    let impressionItems: [ImpressionItem]
+    let tokens: [String]
+    let dense: [Float]
     /// The impression's JSON but for the request id and time (`ImpressionRecord.jsonTail`): each
     /// serving of the answer logs its impression without encoding the list again.
-    var impressionTail: String
+    let impressionTail: String
     /// The request whose logged impression holds this list in this process's store: serving the
     /// answer again logs a reference to it. Nil until one serving of it is logged in full (an answer
     /// computed in the background, or copied from the shared cache).
     var origin: String?
+    /// The response of a cache hit, pre-rendered around what changes per serving
+    /// (`RecommendationRendering.response` with `cached: true` and no new degradation): from
+    /// `,"scenario"` to `"latency_ms":`, and from the latency's end to the closing brace.
+    let hitHead: [UInt8]
+    let hitTail: [UInt8]
+
+    init(recommendationsJSON: [UInt8], summary: AnswerSummary, impressionItems: [ImpressionItem], tokens: [String],
+         dense: [Float], impressionTail: String, origin: String? = nil) {
+        self.recommendationsJSON = recommendationsJSON
+        self.summary = summary
+        self.impressionItems = impressionItems
+        self.tokens = tokens
+        self.dense = dense
+        self.impressionTail = impressionTail
+        self.origin = origin
+        (hitHead, hitTail) = RecommendationRendering.hitParts(summary: summary)
+    }
 
     /// Bytes this entry holds, roughly (its key and the fixed overheads included).
     var approximateBytes: Int {
         recommendationsJSON.count + summary.explanation.utf8.count + summary.modelVersion.utf8.count
             + impressionItems.reduce(0) { $0 + 64 + $1.itemID.utf8.count + $1.source.utf8.count }
-            + tokens.reduce(0) { $0 + 16 + $1.utf8.count } + dense.count * 4 + impressionTail.utf8.count + 512
+            + tokens.reduce(0) { $0 + 16 + $1.utf8.count } + dense.count * 4 + impressionTail.utf8.count
+            + hitHead.count + hitTail.count + 512
     }
 }
 
