@@ -101,13 +101,14 @@ extension RecommendationService {
               servedAt: prepared.wallNow, items: hit.impressionItems, tokens: hit.tokens, dense: hit.dense,
               impressionTail: hit.impressionTail, sameAs: hit.origin)
         if hit.origin == nil { cache.adopt(origin: prepared.requestID, for: prepared.key, tail: hit.impressionTail) }
-        counters.withLock { counters in
-            counters.requests += 1
-            if let degradation { counters.degraded[degradation, default: 0] += 1 } else { counters.cacheHits += 1 }
-        }
         guard let degradation else {
+            plainCacheHits.wrappingAdd(1, ordering: .relaxed)
             return RecommendationRendering.hitResponse(requestID: prepared.requestID, userID: prepared.request.userID,
                                                        answer: hit, latencyMs: milliseconds(since: prepared.started))
+        }
+        counters.withLock { counters in
+            counters.requests += 1
+            counters.degraded[degradation, default: 0] += 1
         }
         var summary = hit.summary
         summary.degradation = degradation
