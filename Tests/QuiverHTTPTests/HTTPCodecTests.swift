@@ -54,6 +54,32 @@ import Testing
         #expect(GzipCompressor.accepts(header) == expected)
     }
 
+    @Test(arguments: [("application/json", true), ("Application/JSON; charset=utf-8", true), ("text/plain", true),
+                      ("TEXT/html", true), ("application/problem+json", true), ("application/xml", true),
+                      ("application/javascript", true), ("image/png", false), ("application/octet-stream", false),
+                      ("", false), ("tex", false), ("application/jso", false)])
+    func decidesWhatToCompress(_ contentType: String, _ expected: Bool) {
+        #expect(GzipCompressor.isCompressible(contentType: contentType) == expected)
+    }
+
+    @Test func compressesNothingWithoutAContentType() {
+        #expect(!GzipCompressor.isCompressible(contentType: nil))
+    }
+
+    @Test func writesVaryAfterTheResponsesOwnFields() {
+        var viaFlag: [UInt8] = [], viaField: [UInt8] = []
+        let date = Array("Date: x\r\n".utf8)
+        let response = HTTPResponse.json(Array("{}".utf8))
+        HTTPResponseEncoder.encode(response, isHead: false, keepAlive: true, version: .http1_1, date: date,
+                                   varyAcceptEncoding: true, into: &viaFlag)
+        var withField = response
+        withField.headers.add("vary", "accept-encoding")
+        HTTPResponseEncoder.encode(withField, isHead: false, keepAlive: true, date: date, into: &viaField)
+        #expect(viaFlag == viaField)
+        #expect(String(decoding: viaFlag, as: UTF8.self)
+                    == "HTTP/1.1 200 OK\r\nDate: x\r\nContent-Type: application/json\r\nVary: accept-encoding\r\nContent-Length: 2\r\n\r\n{}")
+    }
+
     func gunzip(_ data: [UInt8]) -> [UInt8]? {
         var stream = z_stream()
         guard czlib_inflate_init2(&stream, 15 + 16) == Z_OK else { return nil }

@@ -66,6 +66,28 @@ import Testing
         #expect(resolve(.get, "/api/v1/users/%C3%28/profile").0.status.code == 400)  // not UTF-8
     }
 
+    /// Paths of routes without parameters are looked up whole; the answer must be the walk's.
+    @Test(arguments: ["/health", "/health/", "/health?x=1", "/api/v1/users/me/profile", "/api/v1/users/m%65/profile",
+                      "/api/v1/users/you/profile", "//health", "/api/v1/users", "/nothing"])
+    func resolvesWholePathsLikeTheSegmentWalk(_ target: String) {
+        var walking = Self.makeRouter()
+        walking.exact = [:]
+        for method in [HTTPMethod.get, .head, .put, .options, .post] {
+            var a = HTTPRequest(method: method, target: target, headers: ["host": "a"])
+            var b = a
+            let direct = Self.makeRouter().resolve(&a), walked = walking.resolve(&b)
+            func answer(_ resolution: RouteResolution, _ request: HTTPRequest) -> (Int, String) {
+                switch resolution {
+                case .response(let r): return (r.status.code, String(decoding: r.body, as: UTF8.self))
+                case .handler(.immediate(let h)): let r = h(request); return (r.status.code, String(decoding: r.body, as: UTF8.self))
+                case .handler: return (0, "")
+                }
+            }
+            #expect(answer(direct, a) == answer(walked, b), "\(method) \(target)")
+            #expect(a.pathParameters == b.pathParameters)
+        }
+    }
+
     @Test func decodesQueryParameters() throws {
         let query = try QueryParameters(parsing: "a=1&b=x+y&a=2&flag&c=%E2%9C%93")
         #expect(query.values("a") == ["1", "2"])

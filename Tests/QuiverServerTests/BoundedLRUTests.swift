@@ -22,6 +22,18 @@ import Testing
         #expect(lru.staleValue(for: "a") == 7)
     }
 
+    @Test func setsFromTheStoredValueExpiredOrNot() {
+        var lru = BoundedLRU<String, Int>(capacity: 2)
+        lru.set("a", expiresAt: 10) { old in (old ?? 0) + 1 }
+        lru.set("a", expiresAt: 10) { old in (old ?? 0) + 1 }
+        #expect(lru.value(for: "a", now: 0) == 2)
+        lru.set("b", expiresAt: 10) { old in (old ?? 0) + 5 }
+        lru.set("b", expiresAt: 20) { old in (old ?? 0) + 5 }
+        #expect(lru.value(for: "b", now: 15) == 10)
+        lru.set("c", expiresAt: 10) { _ in 1 }  // evicts a, the least recently used
+        #expect(lru.value(for: "a", now: 0) == nil && lru.count == 2)
+    }
+
     @Test func staysWithinTheCostBudget() {
         var lru = BoundedLRU<Int, [UInt8]>(capacity: 100, maxCost: 1_000)
         for i in 0..<50 { lru.set([UInt8](repeating: 0, count: 300), for: i, expiresAt: 100, cost: 300) }

@@ -54,8 +54,34 @@ public final class GzipCompressor {
     }
 
     /// Whether a content type is worth compressing (text, JSON, XML, JavaScript).
+    /// Compares bytes, ASCII case-insensitively: it runs for every response above the gzip threshold.
     public static func isCompressible(contentType: String?) -> Bool {
-        guard let type = contentType?.lowercased() else { return false }
-        return type.hasPrefix("text/") || type.contains("json") || type.contains("xml") || type.contains("javascript")
+        guard var type = contentType else { return false }
+        return type.withUTF8 { bytes in
+            startsWith(bytes, "text/") || contains(bytes, "json") || contains(bytes, "xml") || contains(bytes, "javascript")
+        }
+    }
+
+    /// Whether `bytes` begins with the lowercase ASCII `word`, ignoring ASCII case.
+    private static func startsWith(_ bytes: UnsafeBufferPointer<UInt8>, _ word: StaticString) -> Bool {
+        bytes.count >= word.utf8CodeUnitCount && matches(bytes, at: 0, word)
+    }
+
+    /// Whether `bytes` holds the lowercase ASCII `word` anywhere, ignoring ASCII case.
+    private static func contains(_ bytes: UnsafeBufferPointer<UInt8>, _ word: StaticString) -> Bool {
+        let n = word.utf8CodeUnitCount
+        guard bytes.count >= n else { return false }
+        for start in 0...(bytes.count - n) where matches(bytes, at: start, word) { return true }
+        return false
+    }
+
+    @inline(__always)
+    private static func matches(_ bytes: UnsafeBufferPointer<UInt8>, at start: Int, _ word: StaticString) -> Bool {
+        let w = word.utf8Start
+        for k in 0..<word.utf8CodeUnitCount {
+            let c = bytes[start + k]
+            if (c >= 0x41 && c <= 0x5A ? c | 0x20 : c) != w[k] { return false }
+        }
+        return true
     }
 }

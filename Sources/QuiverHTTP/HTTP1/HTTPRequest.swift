@@ -23,7 +23,7 @@ public struct HTTPRequest: Sendable {
     ) {
         self.method = method
         self.target = target
-        if let q = target.firstIndex(of: "?") {
+        if let q = target.utf8.firstIndex(of: UInt8(ascii: "?")) {  // bytes, not Characters
             path = String(target[..<q])
             query = String(target[target.index(after: q)...])
         } else {
@@ -66,6 +66,9 @@ public struct HTTPResponse: Sendable {
 
     /// A response whose body is already-encoded JSON.
     public static func json(_ body: [UInt8], status: HTTPStatus = .ok) -> HTTPResponse {
-        HTTPResponse(status: status, headers: ["content-type": "application/json"], body: body)
+        HTTPResponse(status: status, headers: jsonHeaders, body: body)
     }
+
+    /// Shared by every JSON response (copy-on-write: no allocation per response).
+    static let jsonHeaders = HTTPHeaders(lowercasedFields: [(name: "content-type", value: "application/json")])
 }

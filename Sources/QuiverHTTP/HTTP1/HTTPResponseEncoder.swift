@@ -14,6 +14,15 @@ public enum HTTPResponseEncoder {
         _ response: HTTPResponse, isHead: Bool, keepAlive: Bool, version: HTTPVersion = .http1_1,
         date: [UInt8], into out: inout [UInt8]
     ) {
+        encode(response, isHead: isHead, keepAlive: keepAlive, version: version, date: date, varyAcceptEncoding: false, into: &out)
+    }
+
+    /// The same, with `Vary: accept-encoding` written after the response's own fields (as if it
+    /// were the last of them) without copying the response's header list to add it.
+    static func encode(
+        _ response: HTTPResponse, isHead: Bool, keepAlive: Bool, version: HTTPVersion,
+        date: [UInt8], varyAcceptEncoding: Bool, into out: inout [UInt8]
+    ) {
         appendStatusLine(response.status, into: &out)
         out.append(contentsOf: date)
         var wroteConnection = false
@@ -30,6 +39,7 @@ public enum HTTPResponseEncoder {
             out.append(contentsOf: field.value.utf8)
             out.append(CR); out.append(LF)
         }
+        if varyAcceptEncoding { out.append(contentsOf: varyAcceptEncodingLine) }
         if !response.status.forbidsBody {
             out.append(contentsOf: contentLengthPrefix)
             appendDecimal(response.body.count, into: &out)
@@ -50,6 +60,8 @@ public enum HTTPResponseEncoder {
     public static let continueResponse: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
 
     static let contentLengthPrefix: [UInt8] = Array("Content-Length: ".utf8)
+    static let varyAcceptEncodingLine: [UInt8] = Array("Vary: accept-encoding\r\n".utf8)
+    static let okStatusLine: [UInt8] = Array("HTTP/1.1 200 OK\r\n".utf8)
     static let connectionClose: [UInt8] = Array("Connection: close\r\n".utf8)
     static let connectionKeepAlive: [UInt8] = Array("Connection: keep-alive\r\n".utf8)
     static let commonStatusLines: [Int: [UInt8]] = {
@@ -62,6 +74,10 @@ public enum HTTPResponseEncoder {
     }()
 
     static func appendStatusLine(_ status: HTTPStatus, into out: inout [UInt8]) {
+        if status.code == 200 && status.reason == "OK" {
+            out.append(contentsOf: okStatusLine)
+            return
+        }
         if let line = commonStatusLines[status.code], status.reason == reasonOfCommon(status.code) {
             out.append(contentsOf: line)
         } else {

@@ -32,6 +32,10 @@ public struct Router: Sendable {
     }
 
     var root = Node()
+    /// The node of every route without parameters, by its normalised path: a request path equal to
+    /// one of them (so no escapes, no empty segment, no trailing slash) skips the segment walk,
+    /// which would reach the same node (literals win over parameters at every level).
+    var exact: [String: Node] = [:]
     /// Every route added, as (method, pattern), in order.
     public private(set) var routes: [(method: HTTPMethod, pattern: String)] = []
 
@@ -42,6 +46,11 @@ public struct Router: Sendable {
         let segments = pattern.split(separator: "/").map(String.init)
         Self.insert(&root, segments[...], method, handler)
         routes.append((method, pattern))
+        if !pattern.utf8.contains(UInt8(ascii: "{")) && !pattern.utf8.contains(UInt8(ascii: "%")) {
+            var node = root
+            for segment in segments { node = node.literals[segment]! }
+            exact["/" + segments.joined(separator: "/")] = node
+        }
     }
 
     public mutating func get(_ pattern: String, _ handler: @escaping ImmediateHandler) { add(.get, pattern, .immediate(handler)) }
@@ -72,6 +81,7 @@ public struct Router: Sendable {
 
     /// Finds the handler for `request`, filling `request.pathParameters`, or the error response.
     public func resolve(_ request: inout HTTPRequest) -> RouteResolution {
+        if let node = exact[request.path] { return select(node, for: request) }
         var node = root
         var parameters: [String: String] = [:]
         var segments = request.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
@@ -92,6 +102,11 @@ public struct Router: Sendable {
         }
         if node.handlers.isEmpty { return .response(notFound(request)) }
         if !parameters.isEmpty { request.pathParameters = parameters }
+        return select(node, for: request)
+    }
+
+    /// The handler of `node` for the request's method, or the 405 (or the OPTIONS answer).
+    private func select(_ node: Node, for request: HTTPRequest) -> RouteResolution {
         if let handler = node.handlers[request.method] { return .handler(handler) }
         if request.method == .head, let get = node.handlers[.get] { return .handler(get) }
         let allow = Self.allowed(node)

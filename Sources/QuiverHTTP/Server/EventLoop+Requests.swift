@@ -147,19 +147,22 @@ extension EventLoop {
 
     func finish(_ connection: HTTPConnection, _ response: HTTPResponse, _ context: ResponseContext) {
         var response = response
+        var vary = false  // `Vary: accept-encoding` without touching the header list (the common case)
         let body = response.body.count
         if body >= config.gzipMinBytes && !response.status.forbidsBody && !response.headers.contains("content-encoding")
             && GzipCompressor.isCompressible(contentType: response.headers["content-type"]) {
-            response.headers.add("vary", "accept-encoding")
             if let acceptEncoding = context.acceptEncoding, GzipCompressor.accepts(acceptEncoding),
                let compressed = gzip.compress(response.body) {
                 response.body = compressed
+                response.headers.add("vary", "accept-encoding")
                 response.headers.add("content-encoding", "gzip")
+            } else {
+                vary = true
             }
         }
         let keepAlive = context.keepAlive && !draining
-        HTTPResponseEncoder.encode(response, isHead: context.isHead, keepAlive: keepAlive,
-                                   version: context.version, date: dateLine, into: &connection.outbound)
+        HTTPResponseEncoder.encode(response, isHead: context.isHead, keepAlive: keepAlive, version: context.version,
+                                   date: dateLine, varyAcceptEncoding: vary, into: &connection.outbound)
         if !keepAlive { connection.closeAfterWrite = true }
     }
 

@@ -33,8 +33,9 @@ final class Prefetcher: Sendable {
     /// Remembers the user's latest cacheable request.
     func noteRequest(_ request: RecommendationRequest, now: Double) {
         shard(request.userID).withLock { lru in
-            let pending = lru.staleValue(for: request.userID)?.pending ?? false
-            lru.set(Active(request: request, lastSeen: now, pending: pending), for: request.userID, expiresAt: now + window)
+            lru.set(request.userID, expiresAt: now + window) { old in
+                Active(request: request, lastSeen: now, pending: old?.pending ?? false)
+            }
         }
     }
 

@@ -30,7 +30,7 @@ extension JSONScanner {
                 switch reader.scalar() {
                 case .null?: request.count = nil
                 case .number(let text)?:
-                    guard let n = Int(text), text.allSatisfy({ $0 == "-" || $0.isASCII && $0.isNumber }) else { return false }
+                    guard let n = Int(text), text.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || $0 >= 0x30 && $0 <= 0x39 }) else { return false }
                     request.count = n
                 default: return false
                 }

@@ -35,6 +35,8 @@ struct RequestContext: Decodable, Sendable {
 
     /// What the result cache distinguishes: device, locale, page and the item on screen.
     var bucket: String { "\(device ?? "")|\(locale ?? "")|\(page ?? "")|\(itemID ?? "")" }
+    /// The bucket of a request without a context (`RequestContext().bucket`).
+    static let emptyBucket = RequestContext().bucket
 
     /// Categorical tokens for the linear models.
     var tokens: [String] {
@@ -149,9 +151,47 @@ enum RecommendationRendering {
                          latencyMs: Double, cached: Bool, into w: inout JSONWriter) {
         w.raw("{"); w.key("request_id"); w.string(requestID)
         w.comma(); w.key("user_id"); w.string(userID)
+        head(summary, into: &w)
+        w.raw(itemsJSON)
+        latency(latencyMs, into: &w)
+        tail(summary, cached: cached, into: &w)
+    }
+
+    /// A cached answer's response from its pre-rendered parts (`hitParts`): the same bytes as
+    /// `response(... cached: true ...)` for that answer's summary.
+    static func hitResponse(requestID: String, userID: String, answer: CachedAnswer, latencyMs: Double) -> [UInt8] {
+        var w = JSONWriter(capacity: answer.hitHead.count + answer.recommendationsJSON.count + answer.hitTail.count
+                               + requestID.utf8.count + userID.utf8.count + 64)
+        w.raw("{"); w.key("request_id"); w.string(requestID)
+        w.comma(); w.key("user_id"); w.string(userID)
+        w.raw(answer.hitHead)
+        w.raw(answer.recommendationsJSON)
+        latency(latencyMs, into: &w)
+        w.raw(answer.hitTail)
+        return w.bytes
+    }
+
+    /// What `response` writes before and after the items and the latency, for a cached serving.
+    static func hitParts(summary: AnswerSummary) -> (head: [UInt8], tail: [UInt8]) {
+        var head = JSONWriter(capacity: 64 + summary.scenario.utf8.count)
+        self.head(summary, into: &head)
+        var tail = JSONWriter(capacity: 256 + summary.modelVersion.utf8.count + summary.explanation.utf8.count)
+        self.tail(summary, cached: true, into: &tail)
+        return (head.bytes, tail.bytes)
+    }
+
+    /// From `,"scenario"` to the key of the items.
+    private static func head(_ summary: AnswerSummary, into w: inout JSONWriter) {
         w.comma(); w.key("scenario"); w.string(summary.scenario)
-        w.comma(); w.key("recommendations"); w.raw(itemsJSON)
+        w.comma(); w.key("recommendations")
+    }
+
+    private static func latency(_ latencyMs: Double, into w: inout JSONWriter) {
         w.comma(); w.key("latency_ms"); w.number((latencyMs * 1000).rounded() / 1000)
+    }
+
+    /// From `,"model_version"` to the closing brace.
+    private static func tail(_ summary: AnswerSummary, cached: Bool, into w: inout JSONWriter) {
         w.comma(); w.key("model_version"); w.string(summary.modelVersion)
         w.comma(); w.key("explanation"); w.string(summary.explanation)
         w.comma(); w.key("strategy")

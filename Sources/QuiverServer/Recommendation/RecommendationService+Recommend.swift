@@ -84,9 +84,9 @@ extension RecommendationService {
         }
         if let fault = validate(request, scenario: scenario, path: path) { return .failure(fault) }
         let count = request.count ?? scenario.defaultCount
-        let context = request.context ?? RequestContext()
         let useCache = (request.useCache ?? true) && scenario.cacheTTLSeconds > 0
-        let key = ResultCacheKey(userID: request.userID, scenario: scenario.name, count: count, contextBucket: context.bucket,
+        let key = ResultCacheKey(userID: request.userID, scenario: scenario.name, count: count,
+                                 contextBucket: request.context?.bucket ?? RequestContext.emptyBucket,
                                  filters: request.filters?.cacheKey ?? "", userVersion: versions.version(of: request.userID),
                                  configVersion: scenarioSet.version)
         if useCache && !prefetch && configuration.prefetchWindowSeconds > 0 { prefetcher.noteRequest(request, now: wallNow) }
@@ -97,16 +97,21 @@ extension RecommendationService {
     /// Serves a cached answer under the prepared request's new id (remembered and logged for
     /// feedback like a computed one).
     func answer(_ prepared: PreparedRequest, from hit: CachedAnswer, degradation: String?) -> [UInt8] {
-        var summary = hit.summary
-        if let degradation { summary.degradation = degradation }
         serve(requestID: prepared.requestID, userID: prepared.request.userID, scenario: prepared.scenario.name,
               servedAt: prepared.wallNow, items: hit.impressionItems, tokens: hit.tokens, dense: hit.dense,
               impressionTail: hit.impressionTail, sameAs: hit.origin)
         if hit.origin == nil { cache.adopt(origin: prepared.requestID, for: prepared.key, tail: hit.impressionTail) }
+        guard let degradation else {
+            plainCacheHits.wrappingAdd(1, ordering: .relaxed)
+            return RecommendationRendering.hitResponse(requestID: prepared.requestID, userID: prepared.request.userID,
+                                                       answer: hit, latencyMs: milliseconds(since: prepared.started))
+        }
         counters.withLock { counters in
             counters.requests += 1
-            if let degradation { counters.degraded[degradation, default: 0] += 1 } else { counters.cacheHits += 1 }
+            counters.degraded[degradation, default: 0] += 1
         }
+        var summary = hit.summary
+        summary.degradation = degradation
         var w = JSONWriter(capacity: hit.recommendationsJSON.count + 512)
         RecommendationRendering.response(requestID: prepared.requestID, userID: prepared.request.userID,
                                          itemsJSON: hit.recommendationsJSON, summary: summary,

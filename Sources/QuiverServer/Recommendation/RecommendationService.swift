@@ -67,6 +67,9 @@ final class RecommendationService: Sendable {
     let versions = UserVersions()
     let interactionTypes: Set<EventType>
     let counters = Mutex(ServingCounters())
+    /// Cache hits served as cached (no degradation): each is a request and a cache hit on top of
+    /// `counters`, counted without its lock (the hot path).
+    let plainCacheHits = Atomic<Int>(0)
     let snapshots: any SnapshotStore
     let pool: BlockingIOPool
     let prefetcher: Prefetcher

@@ -6,26 +6,64 @@ import QuiverCore
 import QuiverStore
 import Synchronization
 
-/// A cached answer: everything needed to serve it again under a new request id.
+/// A cached answer: everything needed to serve it again under a new request id. The list and its
+/// renderings sit in one shared, immutable box: a lookup copies one reference (and the origin),
+/// not a dozen.
 struct CachedAnswer: Sendable {
-    var recommendationsJSON: [UInt8]
-    var summary: AnswerSummary
-    var impressionItems: [ImpressionItem]
-    var tokens: [String]
-    var dense: [Float]
+    private final class Body: Sendable {
+        let recommendationsJSON: [UInt8]
+        let summary: AnswerSummary
+        let impressionItems: [ImpressionItem]
+        let tokens: [String]
+        let dense: [Float]
+        let impressionTail: String
+        let hitHead: [UInt8]
+        let hitTail: [UInt8]
+
+        init(recommendationsJSON: [UInt8], summary: AnswerSummary, impressionItems: [ImpressionItem], tokens: [String],
+             dense: [Float], impressionTail: String) {
+            self.recommendationsJSON = recommendationsJSON
+            self.summary = summary
+            self.impressionItems = impressionItems
+            self.tokens = tokens
+            self.dense = dense
+            self.impressionTail = impressionTail
+            (hitHead, hitTail) = RecommendationRendering.hitParts(summary: summary)
+        }
+    }
+    private let body: Body
+
+    var recommendationsJSON: [UInt8] { body.recommendationsJSON }
+    var summary: AnswerSummary { body.summary }
+    var impressionItems: [ImpressionItem] { body.impressionItems }
+    var tokens: [String] { body.tokens }
+    var dense: [Float] { body.dense }
     /// The impression's JSON but for the request id and time (`ImpressionRecord.jsonTail`): each
     /// serving of the answer logs its impression without encoding the list again.
-    var impressionTail: String
+    var impressionTail: String { body.impressionTail }
+    /// The response of a cache hit, pre-rendered around what changes per serving
+    /// (`RecommendationRendering.response` with `cached: true` and no new degradation): from
+    /// `,"scenario"` to `"recommendations":`, and from after the latency to the closing brace.
+    var hitHead: [UInt8] { body.hitHead }
+    var hitTail: [UInt8] { body.hitTail }
     /// The request whose logged impression holds this list in this process's store: serving the
     /// answer again logs a reference to it. Nil until one serving of it is logged in full (an answer
     /// computed in the background, or copied from the shared cache).
     var origin: String?
 
+    init(recommendationsJSON: [UInt8], summary: AnswerSummary, impressionItems: [ImpressionItem], tokens: [String],
+         dense: [Float], impressionTail: String, origin: String? = nil) {
+        body = Body(recommendationsJSON: recommendationsJSON, summary: summary, impressionItems: impressionItems,
+                    tokens: tokens, dense: dense, impressionTail: impressionTail)
+        self.origin = origin
+    }
+
     /// Bytes this entry holds, roughly (its key and the fixed overheads included).
     var approximateBytes: Int {
         recommendationsJSON.count + summary.explanation.utf8.count + summary.modelVersion.utf8.count
             + impressionItems.reduce(0) { $0 + 64 + $1.itemID.utf8.count + $1.source.utf8.count }
-            + tokens.reduce(0) { $0 + 16 + $1.utf8.count } + dense.count * 4 + impressionTail.utf8.count + 512
+            + tokens.reduce(0) { $0 + 16 + $1.utf8.count } + dense.count * 4 + impressionTail.utf8.count
+            + hitHead.count + hitTail.count + 512
     }
 }
 
@@ -61,47 +99,61 @@ struct CacheCounts: Sendable, Codable {
 }
 
 final class ResultCache: Sendable {
-    private let shards: [LockedShard<BoundedLRU<ResultCacheKey, CachedAnswer>>]
-    private let counts = Mutex<[String: CacheCounts]>([:])
+    /// One shard: its entries and the hit and miss counts of the lookups that landed on it (under
+    /// the same lock: a lookup takes one lock, not a second, process-wide one for the counts).
+    struct Shard {
+        var lru: BoundedLRU<ResultCacheKey, CachedAnswer>
+        var counts: [String: CacheCounts] = [:]
+    }
+    private let shards: [LockedShard<Shard>]
 
     init(capacity: Int, maxBytes: Int = .max, shardCount: Int = 16) {
         let perShard = max(1, capacity / shardCount)
         let bytesPerShard = max(1, maxBytes / shardCount)
-        shards = (0..<shardCount).map { _ in LockedShard(BoundedLRU(capacity: perShard, maxCost: bytesPerShard)) }
+        shards = (0..<shardCount).map { _ in LockedShard(Shard(lru: BoundedLRU(capacity: perShard, maxCost: bytesPerShard))) }
     }
 
-    private func shard(_ key: ResultCacheKey) -> LockedShard<BoundedLRU<ResultCacheKey, CachedAnswer>> {
+    private func shard(_ key: ResultCacheKey) -> LockedShard<Shard> {
         shards[Int(UInt(bitPattern: key.userID.hashValue) % UInt(shards.count))]
     }
 
     func lookup(_ key: ResultCacheKey, now: Double) -> CachedAnswer? {
-        let answer = shard(key).withLock { $0.value(for: key, now: now) }
-        counts.withLock { counts in
-            if answer == nil { counts[key.scenario, default: CacheCounts()].misses += 1 } else { counts[key.scenario, default: CacheCounts()].hits += 1 }
+        shard(key).withLock { shard in
+            let answer = shard.lru.value(for: key, now: now)
+            if answer == nil { shard.counts[key.scenario, default: CacheCounts()].misses += 1 } else { shard.counts[key.scenario, default: CacheCounts()].hits += 1 }
+            return answer
         }
-        return answer
     }
 
     /// An expired entry still present: the fallback when the models cannot answer in time.
     func stale(_ key: ResultCacheKey) -> CachedAnswer? {
-        shard(key).withLock { $0.staleValue(for: key) }
+        shard(key).withLock { $0.lru.staleValue(for: key) }
     }
 
     /// Records that `requestID` logged the entry's list in full (if the entry is still the same list).
     func adopt(origin requestID: String, for key: ResultCacheKey, tail: String) {
-        _ = shard(key).withLock { lru in
-            lru.update(key) { if $0.origin == nil && $0.impressionTail == tail { $0.origin = requestID } }
+        _ = shard(key).withLock { shard in
+            shard.lru.update(key) { if $0.origin == nil && $0.impressionTail == tail { $0.origin = requestID } }
         }
     }
 
     func store(_ answer: CachedAnswer, for key: ResultCacheKey, expiresAt: Double) {
-        shard(key).withLock { $0.set(answer, for: key, expiresAt: expiresAt, cost: answer.approximateBytes) }
+        shard(key).withLock { $0.lru.set(answer, for: key, expiresAt: expiresAt, cost: answer.approximateBytes) }
     }
 
     func statistics() -> (entries: Int, evictions: Int, bytes: Int, perScenario: [String: CacheCounts]) {
         var entries = 0, evictions = 0, bytes = 0
-        for shard in shards { shard.withLock { entries += $0.count; evictions += $0.evictions; bytes += $0.totalCost } }
-        return (entries, evictions, bytes, counts.withLock { $0 })
+        var perScenario: [String: CacheCounts] = [:]
+        for shard in shards {
+            shard.withLock { shard in
+                entries += shard.lru.count; evictions += shard.lru.evictions; bytes += shard.lru.totalCost
+                for (scenario, counts) in shard.counts {
+                    perScenario[scenario, default: CacheCounts()].hits += counts.hits
+                    perScenario[scenario, default: CacheCounts()].misses += counts.misses
+                }
+            }
+        }
+        return (entries, evictions, bytes, perScenario)
     }
 }
 

@@ -268,7 +268,10 @@ enum ModelRoutes {
     }
 
     static func metrics(_ service: RecommendationService) -> MetricsBody {
-        let c = service.counters.withLock { $0 }
+        var c = service.counters.withLock { $0 }
+        let plainHits = service.plainCacheHits.load(ordering: .relaxed)
+        c.requests += plainHits
+        c.cacheHits += plainHits
         let cache = service.cache.statistics()
         let hits = cache.perScenario.values.reduce(0) { $0 + $1.hits }
         let lookups = cache.perScenario.values.reduce(0) { $0 + $1.hits + $1.misses }

@@ -104,7 +104,7 @@ extension RecommendationRoutes {
     /// The body as one request or a batch within `limit`, or the 400 that says what is wrong.
     static func decode(_ request: HTTPRequest, limit: Int) -> DecodedRecommend {
         // The common flat body without Foundation's decoder; anything else goes to JSONDecoder.
-        if request.headers["content-type"].map({ $0.lowercased().hasPrefix("application/json") }) ?? true,
+        if request.headers["content-type"].map(isJSONContentType) ?? true,
            let single = RecommendRequestParser.parse(request.body) {
             return .requests([single], batch: false)
         }
@@ -119,6 +119,20 @@ extension RecommendationRoutes {
                                         field: "requests"))
             }
             return .requests(requests, batch: true)
+        }
+    }
+
+    /// Whether a Content-Type starts with `application/json`, ASCII case-insensitively (bytes only).
+    static func isJSONContentType(_ value: String) -> Bool {
+        let prefix: StaticString = "application/json"
+        let n = prefix.utf8CodeUnitCount
+        var value = value
+        return value.withUTF8 { bytes in
+            guard bytes.count >= n else { return false }
+            for k in 0..<n where (bytes[k] >= 0x41 && bytes[k] <= 0x5A ? bytes[k] | 0x20 : bytes[k]) != prefix.utf8Start[k] {
+                return false
+            }
+            return true
         }
     }
 

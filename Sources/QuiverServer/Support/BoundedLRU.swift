@@ -46,15 +46,20 @@ struct BoundedLRU<Key: Hashable, Value> {
     /// Inserts or replaces; evicts least recently used entries while over the capacity or the cost
     /// budget (never the entry just set).
     mutating func set(_ value: Value, for key: Key, expiresAt: Double, cost: Int = 0) {
+        set(key, expiresAt: expiresAt, cost: cost) { _ in value }
+    }
+
+    /// The same with the value made from the one stored (expired or not; nil when absent), in one lookup.
+    mutating func set(_ key: Key, expiresAt: Double, cost: Int = 0, _ make: (Value?) -> Value) {
         if let i = index[key] {
             totalCost += cost - nodes[i].cost
-            nodes[i].value = value
+            nodes[i].value = make(nodes[i].value)
             nodes[i].expiresAt = expiresAt
             nodes[i].cost = cost
             moveToFront(i)
         } else {
             if index.count >= capacity { evictTail() }
-            let node = Node(key: key, value: value, expiresAt: expiresAt, cost: cost, previous: -1, next: -1)
+            let node = Node(key: key, value: make(nil), expiresAt: expiresAt, cost: cost, previous: -1, next: -1)
             let i: Int
             if let slot = free.popLast() {
                 i = slot

@@ -31,14 +31,30 @@ struct JSONScanner {
     mutating func object(_ field: (inout JSONScanner, String) -> Bool) -> Bool {
         guard consume(UInt8(ascii: "{")) else { return false }
         if consume(UInt8(ascii: "}")) { return true }
-        var seen = Set<String>()
-        repeat {
-            skipWhitespace()
-            guard let key = string(), seen.insert(key).inserted, consume(UInt8(ascii: ":")) else { return false }
-            skipWhitespace()
-            guard field(&self, key) else { return false }
-        } while consume(UInt8(ascii: ","))
-        return consume(UInt8(ascii: "}"))
+        // The keys seen so far: the first few on the stack, compared one by one (no hashing, no
+        // allocation for the usual small object), the rest in a set.
+        let fewCapacity = 8
+        return withUnsafeTemporaryAllocation(of: String.self, capacity: fewCapacity) { few in
+            var count = 0
+            var many = Set<String>()
+            defer { few.baseAddress!.deinitialize(count: min(count, fewCapacity)) }
+            repeat {
+                skipWhitespace()
+                guard let key = string() else { return false }
+                if count < fewCapacity {
+                    for k in 0..<count where few[k] == key { return false }
+                    (few.baseAddress! + count).initialize(to: key)
+                } else {
+                    if count == fewCapacity { many = Set(few) }
+                    guard many.insert(key).inserted else { return false }
+                }
+                count += 1
+                guard consume(UInt8(ascii: ":")) else { return false }
+                skipWhitespace()
+                guard field(&self, key) else { return false }
+            } while consume(UInt8(ascii: ","))
+            return consume(UInt8(ascii: "}"))
+        }
     }
 
     /// A string, number, true, false or null (nil for an object, an array or malformed text).
@@ -90,6 +106,14 @@ struct JSONScanner {
     mutating func string() -> String? {
         guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { return nil }
         i += 1
+        // The usual string has no escape: validated straight from the input.
+        var j = i
+        while j < bytes.count, bytes[j] != UInt8(ascii: "\""), bytes[j] != UInt8(ascii: "\\"), bytes[j] >= 0x20 { j += 1 }
+        if j < bytes.count, bytes[j] == UInt8(ascii: "\"") {
+            let text = String(validating: UnsafeBufferPointer(rebasing: bytes[i..<j]), as: UTF8.self)
+            i = j + 1
+            return text
+        }
         var out: [UInt8] = []
         while i < bytes.count {
             let b = bytes[i]

@@ -213,6 +213,8 @@ public final class DurableEventLog: GroupCommitStore, @unchecked Sendable {
                     }
                 }
             }
+            // Impressions alone: nothing to apply, nobody to resume; the apply thread is not woken.
+            if batch.isEmpty && continuations.isEmpty { return }
             let observe = batch.isEmpty ? nil : observer.withLock({ $0 })
             stage.submit(.init(apply: { [batch] in observe?(batch) }, continuations: continuations))
         } catch {

@@ -45,7 +45,9 @@ final class GroupCommitQueue: Sendable {
     }
 
     private let state = Mutex<(jobs: [Job], open: Bool)>(([], true))
-    /// Signalled once per accepted job, and by `waitForWriter()`.
+    /// Signalled by the job that makes the list non-empty (later ones join the same group: the
+    /// writer takes the whole list after each wake, so one signal per group is enough and the
+    /// writer is not woken once per impression), and by `waitForWriter()`.
     private let wake = DispatchSemaphore(value: 0)
     /// Signalled when `drain` returns.
     private let drained = DispatchSemaphore(value: 0)
@@ -66,21 +68,25 @@ final class GroupCommitQueue: Sendable {
     /// not wait. Dropped once the queue is closed.
     func log(_ encoded: [EncodedImpression]) {
         guard !encoded.isEmpty else { return }
-        let accepted = state.withLock { state -> Bool in
-            guard state.open else { return false }
-            state.jobs.append(.impressions(encoded))
-            return true
-        }
-        if accepted { wake.signal() }
+        if append(.impressions(encoded)) == .first { wake.signal() }
     }
 
     private func enqueue(_ job: Job, or continuation: Continuation) {
-        let accepted = state.withLock { state -> Bool in
-            guard state.open else { return false }
-            state.jobs.append(job)
-            return true
+        switch append(job) {
+        case .first: wake.signal()
+        case .joined: break
+        case .refused: continuation.resume(throwing: EventLogError(message: "the log is shut down"))
         }
-        if accepted { wake.signal() } else { continuation.resume(throwing: EventLogError(message: "the log is shut down")) }
+    }
+
+    private enum Appended { case first, joined, refused }
+
+    private func append(_ job: Job) -> Appended {
+        state.withLock { state -> Appended in
+            guard state.open else { return .refused }
+            state.jobs.append(job)
+            return state.jobs.count == 1 ? .first : .joined
+        }
     }
 
     // MARK: The writer and shutdown
