@@ -34,8 +34,12 @@ let package = Package(
         // Linux system calls Swift's Glibc module does not export (epoll, eventfd).
         .target(name: "CQuiverSystem"),
 
-        // Pure domain: events, features, models, ranking, evaluation. No I/O, no C imports.
-        .target(name: "QuiverCore", swiftSettings: swiftSettings),
+        // CPU intrinsics Swift cannot emit (prefetch): a header of static inline functions, no library.
+        .systemLibrary(name: "CQuiverIntrinsics"),
+
+        // Pure domain: events, features, models, ranking, evaluation. No I/O; the only C import is
+        // CQuiverIntrinsics.
+        .target(name: "QuiverCore", dependencies: ["CQuiverIntrinsics"], swiftSettings: swiftSettings),
 
         // Sockets, event loops, HTTP/1.1 codec, router. Knows nothing of recommendations.
         .target(

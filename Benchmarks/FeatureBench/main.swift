@@ -1,5 +1,7 @@
 // FeatureBench: release-mode throughput and latency of the QuiverCore feature engine.
-// Usage: FeatureBench [runs] [ml100k-path]
+// Usage: FeatureBench [runs] [standard,wide,lean] | FeatureBench ml100k DATA/ml-100k [runs].
+// BENCH_BATCH=N ingests through the batch path, N events per call (the HTTP API's batches), instead
+// of one `ingest` call per event.
 import QuiverCore
 import Foundation
 
@@ -45,6 +47,22 @@ func residentMegabytes() -> Double {
     return Double(line.split(separator: " ").dropFirst().first ?? "0").map { $0 / 1024 } ?? 0
 }
 
+/// Events per batch call (0: one `ingest` call per event).
+let batchSize = Int(ProcessInfo.processInfo.environment["BENCH_BATCH"] ?? "") ?? 0
+
+func ingestAll(_ engine: RealTimeFeatureEngine, _ events: [UserEvent], receivedAt: Double) {
+    if batchSize > 0 {
+        var i = 0
+        while i < events.count {
+            let end = min(events.count, i + batchSize)
+            engine.ingest(events[i..<end], receivedAt: receivedAt)
+            i = end
+        }
+    } else {
+        for e in events { engine.ingest(e, receivedAt: receivedAt) }
+    }
+}
+
 func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 
 if CommandLine.arguments.count > 2, CommandLine.arguments[1] == "ml100k" {
@@ -76,12 +94,12 @@ if CommandLine.arguments.count > 2, CommandLine.arguments[1] == "ml100k" {
         let clock = ContinuousClock()
         let start = clock.now
         for item in items { engine.upsertItem(item) }
-        for e in events { engine.ingest(e, receivedAt: 0) }
+        ingestAll(engine, events, receivedAt: 0)
         times.append(seconds(start.duration(to: clock.now)))
         lastEngine = engine
     }
     let m = lastEngine!.metrics()
-    print("ml-100k replay: \(events.count) ratings, \(items.count) items, \(m.residentUsers) users")
+    print("ml-100k replay: \(batchSize > 0 ? "batches of \(batchSize)" : "one call per event"), \(events.count) ratings, \(items.count) items, \(m.residentUsers) users")
     print("replay seconds: \(stats(times)); events/s median \(String(format: "%.3g", Double(events.count) / times.sorted()[times.count / 2]))")
     print(String(format: "process RSS MB: start %.1f, data loaded %.1f, after replay (one engine live) %.1f; engine estimate %.1f MB (%.0f bytes/user)",
                  rssStart, rssLoaded, residentMegabytes(), Double(m.residentBytes) / 1e6, Double(m.residentBytes) / Double(max(1, m.residentUsers))))
@@ -134,7 +152,7 @@ for (label, set) in allSets where chosen.contains(label) {
         }
         let clock = ContinuousClock()
         let start = clock.now
-        for e in events { engine.ingest(e, receivedAt: base) }
+        ingestAll(engine, events, receivedAt: base)
         let elapsed = start.duration(to: clock.now)
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         rates.append(Double(eventCount) / seconds)
@@ -154,7 +172,7 @@ for (label, set) in allSets where chosen.contains(label) {
         p50s.append(percentile(samples, 0.5)); p99s.append(percentile(samples, 0.99)); p999s.append(percentile(samples, 0.999))
         lastEngine = engine
     }
-    print("ingest events/s (1 thread, \(eventCount) events, \(userCount) users): \(stats(rates))")
+    print("ingest events/s (1 thread, \(batchSize > 0 ? "batches of \(batchSize)" : "one call per event"), \(eventCount) events, \(userCount) users): \(stats(rates))")
     print("vector p50 us: \(stats(p50s))")
     print("vector p99 us: \(stats(p99s))")
     print("vector p99.9 us: \(stats(p999s))")

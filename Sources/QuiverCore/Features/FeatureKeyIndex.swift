@@ -3,6 +3,7 @@
 // String-keyed Dictionary on the ingestion path: the hash is computed once per event anyway, and a
 // probe reads one 16-byte entry. Invariant: at most half the entries are used; equal hashes of
 // different keys are resolved by the caller's `matches` check on the slot, never assumed equal.
+import CQuiverIntrinsics
 
 struct FeatureKeyIndex: Sendable {
     private struct Entry: Sendable {
@@ -32,6 +33,36 @@ struct FeatureKeyIndex: Sendable {
                 if entry.hash == hash, matches(Int(entry.slot) - 1) { return Int(entry.slot) - 1 }
                 i = (i + 1) & mask
             }
+        }
+    }
+
+    private static let entriesOffset = MemoryLayout<FeatureKeyIndex>.offset(of: \FeatureKeyIndex.entries)!
+    private static let maskOffset = MemoryLayout<FeatureKeyIndex>.offset(of: \FeatureKeyIndex.mask)!
+    private static let countOffset = MemoryLayout<FeatureKeyIndex>.offset(of: \FeatureKeyIndex.count)!
+
+    /// Batch ingestion: prefetches the entry where a probe for `hash` starts in the index at `index`
+    /// (seen through its address, see `RawArray`).
+    @inline(__always)
+    static func prefetch(_ index: UnsafeRawPointer, hash: UInt64) {
+        guard index.load(fromByteOffset: countOffset, as: Int.self) > 0 else { return }
+        let mask = index.load(fromByteOffset: maskOffset, as: Int.self)
+        let start = Int(truncatingIfNeeded: (hash ^ (hash >> 32)) & UInt64(mask))
+        quiver_prefetch(RawArray(at: index + entriesOffset).elements + start * MemoryLayout<Entry>.stride)
+    }
+
+    /// The slot of the first entry stored under `hash` in the index at `index`, not checked against
+    /// the key: a guess at what `find` will return, for prefetching the slot.
+    @inline(__always)
+    static func candidate(_ index: UnsafeRawPointer, hash: UInt64) -> Int? {
+        guard index.load(fromByteOffset: countOffset, as: Int.self) > 0 else { return nil }
+        let mask = index.load(fromByteOffset: maskOffset, as: Int.self)
+        let e = RawArray(at: index + entriesOffset).elements.assumingMemoryBound(to: Entry.self)
+        var i = Int(truncatingIfNeeded: (hash ^ (hash >> 32)) & UInt64(mask))
+        while true {
+            let entry = e[i]
+            if entry.slot == 0 { return nil }
+            if entry.hash == hash { return Int(entry.slot) - 1 }
+            i = (i + 1) & mask
         }
     }
 

@@ -53,6 +53,21 @@ struct UserFeatureShard: Sendable {
         return slot
     }
 
+    /// Folds one event into the user's state and this shard's share of global state;
+    /// `categories` are the item's catalog categories (from its item shard).
+    @inline(__always)
+    mutating func ingest(userID: String, userHash: UInt64, itemID: String?, itemHash: UInt64, categories: [String],
+                         type: EventType, time: Double, value: Double, store: any FeatureStateStore) {
+        let route = schema.route(for: type)
+        warmth &+= global.warm(route.global, partyHash: userHash)
+        let slot = slot(for: userID, hash: userHash, store: store, create: true)!
+        residents.slots[slot].state.migrate(to: schema)
+        residents.slots[slot].state.apply(time: time, value: value, itemID: itemID, itemHash: itemHash,
+                                          categories: categories, route: route, schema: schema)
+        applyGlobal(time: time, value: value, userID: userID, userHash: userHash, route: route)
+        counters.events += 1
+    }
+
     mutating func applyGlobal(time: Double, value: Double, userID: String, userHash: UInt64, route: EventRoute) {
         guard !route.global.isEmpty else { return }
         migrateGlobal()
@@ -75,6 +90,8 @@ struct UserFeatureShard: Sendable {
 /// Per-item state: catalog categories and item streams.
 struct ItemFeatureState: Sendable {
     var categories: [String] = []
+    /// `FeatureHash.fnv1a` of each category (parallel to `categories`).
+    var categoryHashes: [UInt64] = []
     var available = true
     var generation = -1
     var streams = StreamArena()
@@ -83,8 +100,8 @@ struct ItemFeatureState: Sendable {
 struct ItemFeatureShard: Sendable {
     var schema: FeatureSchema
     /// Items by the stable hash of their id; `itemIDs[i]` and `states[i]` belong together.
-    private var index = FeatureKeyIndex()
-    private var itemIDs: [String] = []
+    var index = FeatureKeyIndex()
+    var itemIDs: [String] = []
     private(set) var states: [ItemFeatureState] = []
     /// Items an event may create state for; beyond it only catalog items (`upsertItem`) get state,
     /// so events naming arbitrary unknown ids cannot grow memory without bound.

@@ -1,6 +1,6 @@
 // FeatureStateStore: where the engine puts the state of users it evicts from memory and finds it
-// again on their next event or read. Invariant: the engine calls the store while holding one
-// shard's lock, so implementations must be quick (an adapter to a slow backend should buffer).
+// again on their next event or read. Invariant: the engine calls the store while holding a shard's
+// lock (a batch, several), so implementations must be quick (an adapter to a slow backend should buffer).
 import Synchronization
 
 /// Storage for evicted per-user feature state.

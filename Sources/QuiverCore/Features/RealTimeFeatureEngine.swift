@@ -2,7 +2,8 @@
 // per-user x category, per-item and global state incrementally; reads assemble RealTimeFeatures
 // and the dense vector from that state without recomputation. Users are sharded by a stable hash
 // of their id, each shard behind a Mutex; an event takes at most two locks (its item's shard, then
-// its user's shard), never both at once. Definition versions load and roll back at run time.
+// its user's shard), never both at once; a batch takes its shards' locks in ascending order (see
+// RealTimeFeatureEngine+Batch). Definition versions load and roll back at run time.
 // Invariant: time only enters through event timestamps and the `now`/`receivedAt` arguments.
 import Synchronization
 
@@ -140,6 +141,7 @@ public final class RealTimeFeatureEngine: Sendable {
             let slot = shard.slotCreating(item.itemID, hash: hash)
             shard.update(slot) { state in
                 state.categories = item.categories
+                state.categoryHashes = item.categories.map(FeatureHash.fnv1a)
                 state.available = item.available
             }
         }
@@ -164,20 +166,9 @@ public final class RealTimeFeatureEngine: Sendable {
         }
         let store = self.store
         userShards[FeatureHash.shard(userHash, count: userShards.count)].shard.withLock { shard in
-            let route = shard.schema.route(for: event.type)
-            shard.warmth &+= shard.global.warm(route.global, partyHash: userHash)
-            let slot = shard.slot(for: event.userID, hash: userHash, store: store, create: true)!
-            shard.residents.slots[slot].state.migrate(to: shard.schema)
-            shard.residents.slots[slot].state.apply(time: time, value: event.value, itemID: event.itemID, itemHash: itemHash,
-                                               categories: categories, route: route, schema: shard.schema)
-            shard.applyGlobal(time: time, value: event.value, userID: event.userID, userHash: userHash, route: route)
-            shard.counters.events += 1
+            shard.ingest(userID: event.userID, userHash: userHash, itemID: event.itemID, itemHash: itemHash,
+                         categories: categories, type: event.type, time: time, value: event.value, store: store)
         }
-    }
-
-    /// Folds a batch of validated events, in order.
-    public func ingest(_ events: some Sequence<UserEvent>, receivedAt: Double) {
-        for event in events { ingest(event, receivedAt: receivedAt) }
     }
 
     /// Counters and sizes. Walks every shard; meant for metrics endpoints, not the hot path.

@@ -17,7 +17,7 @@ public struct RecentItems: Hashable, Sendable, Codable {
     /// Maximum items reported.
     public let limit: Int
     /// Held entries, oldest first (between 0 and 2 * limit of them).
-    private var held: [Entry] = []
+    private(set) var held: [Entry] = []
 
     /// Creates an empty list keeping `limit` items (0: disabled).
     public init(limit: Int) {

@@ -43,6 +43,9 @@ struct ResidentUserTable: Sendable {
         index.find(hash) { slots[$0].id == userID }
     }
 
+    /// Where batch ingestion finds the index (see `RawArray`).
+    static let indexOffset = MemoryLayout<ResidentUserTable>.offset(of: \ResidentUserTable.index)!
+
     /// Marks a slot most recently used.
     @inline(__always)
     mutating func touch(_ slot: Int) {

@@ -220,7 +220,9 @@ final class RecommendationService: Sendable {
         let interactionTypes = interactionTypes
         let engine = features.engine
         for item in batch.items { engine.upsertItem(item) }
-        for (_, event) in batch.events { engine.ingest(event, receivedAt: event.time) }
+        // The batch path overlaps the engine's cache misses across events; same result as one by one.
+        // Logged events are stamped; `receivedAt: 0` is what `event.time` gives an unstamped one.
+        engine.ingest(batch.events.map(\.event), receivedAt: 0)
         state.write { state in
             for item in batch.items { state.catalog.upsert(item) }
             for (seq, event) in batch.events {
