@@ -212,6 +212,22 @@ struct RawItemCategories {
     static var none: RawItemCategories { RawItemCategories(hashes: nil, count: 0) }
 }
 
+extension FeatureKeyIndex {
+    /// Batch ingestion, stage 2, for any keyed container: the slot the index at `container +
+    /// indexOffset` names for `hash` (unchecked: the hash may belong to another key), with that
+    /// slot's element of the array at `container + arrayOffset` prefetched (`stride` bytes, at most
+    /// `maxLines` cache lines); nil when there is none.
+    @inline(__always)
+    static func prefetchSlot(in container: UnsafeRawPointer, indexOffset: Int, arrayOffset: Int,
+                             stride: Int, maxLines: Int, hash: UInt64) -> Int? {
+        guard let s = candidate(container + indexOffset, hash: hash) else { return nil }
+        let elements = RawArray(at: container + arrayOffset)
+        guard s < elements.count else { return nil }
+        elements.prefetchElements(byteOffset: s * stride, bytes: stride, maxLines: maxLines)
+        return s
+    }
+}
+
 extension UserFeatureShard {
     static let residentsOffset = MemoryLayout<UserFeatureShard>.offset(of: \UserFeatureShard.residents)!
 }
@@ -225,11 +241,9 @@ extension ItemFeatureShard {
     /// `hash` (unchecked) and returns it, -1 when there is none.
     @inline(__always)
     static func prefetchSlot(_ shard: UnsafeRawPointer, hash: UInt64) -> Int32 {
-        guard let s = FeatureKeyIndex.candidate(shard + indexOffset, hash: hash) else { return -1 }
-        let states = RawArray(at: shard + statesOffset)
-        guard s < states.count else { return -1 }
-        let stride = MemoryLayout<ItemFeatureState>.stride
-        states.prefetchElements(byteOffset: s * stride, bytes: stride, maxLines: 2)
+        guard let s = FeatureKeyIndex.prefetchSlot(in: shard, indexOffset: indexOffset, arrayOffset: statesOffset,
+                                                   stride: MemoryLayout<ItemFeatureState>.stride, maxLines: 2, hash: hash)
+        else { return -1 }
         RawArray(at: shard + itemIDsOffset).prefetchElements(byteOffset: s * 16, bytes: 16, maxLines: 1)
         return Int32(s)
     }
@@ -272,12 +286,8 @@ extension ResidentUserTable {
     /// `hash` (unchecked) and returns it, -1 when there is none.
     @inline(__always)
     static func prefetchSlot(_ table: UnsafeRawPointer, hash: UInt64) -> Int32 {
-        guard let s = FeatureKeyIndex.candidate(table + indexOffset, hash: hash) else { return -1 }
-        let slots = RawArray(at: table + slotsOffset)
-        guard s < slots.count else { return -1 }
-        let stride = MemoryLayout<Resident>.stride
-        slots.prefetchElements(byteOffset: s * stride, bytes: stride, maxLines: 4)
-        return Int32(s)
+        FeatureKeyIndex.prefetchSlot(in: table, indexOffset: indexOffset, arrayOffset: slotsOffset,
+                                     stride: MemoryLayout<Resident>.stride, maxLines: 4, hash: hash).map(Int32.init) ?? -1
     }
 
     /// The raw view of the user state in `slot` of the table at `table`.

@@ -124,8 +124,8 @@ public enum RecommendationPipeline {
         let t = query.context.timestamp
         let items = catalog.items
         // Positions never to recommend: unavailable items (when filtered), seen ones, excluded ones.
+        // (The catalog keeps `unavailable` sized for every position.)
         var seen = scenario.filters.requireAvailable ? catalog.unavailable : PositionSet(count: items.count)
-        seen.grow(toHold: items.count)
         if scenario.filters.excludeSeen {
             for id in models.seen.items(of: query.userID) { if let p = catalog.position(of: id) { seen.insert(p) } }
         }

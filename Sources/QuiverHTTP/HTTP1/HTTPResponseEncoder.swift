@@ -61,46 +61,25 @@ public enum HTTPResponseEncoder {
 
     static let contentLengthPrefix: [UInt8] = Array("Content-Length: ".utf8)
     static let varyAcceptEncodingLine: [UInt8] = Array("Vary: accept-encoding\r\n".utf8)
-    static let okStatusLine: [UInt8] = Array("HTTP/1.1 200 OK\r\n".utf8)
     static let connectionClose: [UInt8] = Array("Connection: close\r\n".utf8)
     static let connectionKeepAlive: [UInt8] = Array("Connection: keep-alive\r\n".utf8)
-    static let commonStatusLines: [Int: [UInt8]] = {
-        var lines: [Int: [UInt8]] = [:]
-        for status in [HTTPStatus.ok, .created, .accepted, .noContent, .multiStatus, .notModified, .badRequest,
-                       .notFound, .methodNotAllowed, .requestTimeout, .contentTooLarge, .serviceUnavailable] {
-            lines[status.code] = Array("HTTP/1.1 \(status.code) \(status.reason)\r\n".utf8)
+    /// Pre-encoded status lines of the usual statuses, 200 first (the most frequent), so that a
+    /// response finds its line by comparing a code or two; any other status is formatted.
+    static let commonStatusLines: [(status: HTTPStatus, line: [UInt8])] =
+        [HTTPStatus.ok, .created, .accepted, .noContent, .multiStatus, .notModified, .badRequest,
+         .notFound, .methodNotAllowed, .requestTimeout, .contentTooLarge, .serviceUnavailable].map {
+            ($0, Array("HTTP/1.1 \($0.code) \($0.reason)\r\n".utf8))
         }
-        return lines
-    }()
 
     static func appendStatusLine(_ status: HTTPStatus, into out: inout [UInt8]) {
-        if status.code == 200 && status.reason == "OK" {
-            out.append(contentsOf: okStatusLine)
-            return
+        for common in commonStatusLines where common.status.code == status.code {
+            if common.status.reason == status.reason {
+                out.append(contentsOf: common.line)
+                return
+            }
+            break
         }
-        if let line = commonStatusLines[status.code], status.reason == reasonOfCommon(status.code) {
-            out.append(contentsOf: line)
-        } else {
-            out.append(contentsOf: "HTTP/1.1 \(status.code) \(status.reason)\r\n".utf8)
-        }
-    }
-
-    private static func reasonOfCommon(_ code: Int) -> String? {
-        switch code {
-        case 200: return HTTPStatus.ok.reason
-        case 201: return HTTPStatus.created.reason
-        case 202: return HTTPStatus.accepted.reason
-        case 204: return HTTPStatus.noContent.reason
-        case 207: return HTTPStatus.multiStatus.reason
-        case 304: return HTTPStatus.notModified.reason
-        case 400: return HTTPStatus.badRequest.reason
-        case 404: return HTTPStatus.notFound.reason
-        case 405: return HTTPStatus.methodNotAllowed.reason
-        case 408: return HTTPStatus.requestTimeout.reason
-        case 413: return HTTPStatus.contentTooLarge.reason
-        case 503: return HTTPStatus.serviceUnavailable.reason
-        default: return nil
-        }
+        out.append(contentsOf: "HTTP/1.1 \(status.code) \(status.reason)\r\n".utf8)
     }
 
     /// Writes `content-type` as `Content-Type` (cosmetic; field names are case-insensitive).
