@@ -49,6 +49,7 @@ extension RealTimeFeatureEngine {
         let schema = history.withLock { $0.current }
         var chunk: [PendingFeatureEvent] = []
         chunk.reserveCapacity(Self.batchChunk)
+        var scratch = BatchShardTables(itemShards: itemShards.count, userShards: userShards.count)
         var first = 0
         while first < events.count {
             let end = min(events.count, first + Self.batchChunk)
@@ -66,28 +67,30 @@ extension RealTimeFeatureEngine {
                     userShard: Int32(FeatureHash.shard(userHash, count: userShards.count)), itemShard: itemShard,
                     route: Unmanaged.passUnretained(schema.route(for: event.pointee.type))))
             }
-            ingestChunk(&chunk, events: UnsafeBufferPointer(rebasing: events[first..<end]))
+            ingestChunk(&chunk, events: UnsafeBufferPointer(rebasing: events[first..<end]), scratch: &scratch)
             first = end
         }
         withExtendedLifetime(schema) {}
     }
 
-    private func ingestChunk(_ chunk: inout [PendingFeatureEvent], events: UnsafeBufferPointer<UserEvent>) {
-        var itemLocked = Array(repeating: false, count: itemShards.count)
-        var userLocked = Array(repeating: false, count: userShards.count)
+    private func ingestChunk(_ chunk: inout [PendingFeatureEvent], events: UnsafeBufferPointer<UserEvent>,
+                             scratch: inout BatchShardTables) {
+        for i in scratch.itemLocked.indices { scratch.itemLocked[i] = false }
+        for i in scratch.userLocked.indices { scratch.userLocked[i] = false }
         for e in chunk {
-            if e.itemShard >= 0 { itemLocked[Int(e.itemShard)] = true }
-            userLocked[Int(e.userShard)] = true
+            if e.itemShard >= 0 { scratch.itemLocked[Int(e.itemShard)] = true }
+            scratch.userLocked[Int(e.userShard)] = true
         }
-        let itemOrder = itemLocked.indices.filter { itemLocked[$0] }
-        let userOrder = userLocked.indices.filter { userLocked[$0] }
-        var items = [UnsafeMutablePointer<ItemFeatureShard>?](repeating: nil, count: itemShards.count)
-        var users = [UnsafeMutablePointer<UserFeatureShard>?](repeating: nil, count: userShards.count)
+        scratch.itemOrder.removeAll(keepingCapacity: true)
+        scratch.userOrder.removeAll(keepingCapacity: true)
+        for i in scratch.itemLocked.indices where scratch.itemLocked[i] { scratch.itemOrder.append(i) }
+        for i in scratch.userLocked.indices where scratch.userLocked[i] { scratch.userOrder.append(i) }
+        let itemOrder = scratch.itemOrder[...], userOrder = scratch.userOrder[...]
         let store = self.store
-        items.withUnsafeMutableBufferPointer { items in
-            users.withUnsafeMutableBufferPointer { users in
-                lockItemShards(itemOrder[...], into: items) {
-                    lockUserShards(userOrder[...], into: users) {
+        scratch.items.withUnsafeMutableBufferPointer { items in
+            scratch.users.withUnsafeMutableBufferPointer { users in
+                lockItemShards(itemOrder, into: items) {
+                    lockUserShards(userOrder, into: users) {
                         chunk.withUnsafeMutableBufferPointer { pending in
                             Self.run(pending, events: events, items: items, users: users, store: store)
                         }
@@ -162,7 +165,7 @@ extension RealTimeFeatureEngine {
                 }
             }
             k = j + 3 * d
-            if k >= 0, k < n {  // 5: touched words, category buffers
+            if k >= 0, k < n {  // 5: touched words (user, item, the shard's global), category buffers
                 let e = pending[k]
                 e.route._withUnsafeGuaranteedRef { route in
                     var categories = RawItemCategories.none
@@ -174,6 +177,10 @@ extension RealTimeFeatureEngine {
                     if e.userSlot >= 0 {
                         ResidentUserTable.state(user(e), Int(e.userSlot)).prefetchTouched(route, itemHash: e.itemHash,
                                                                                             categories: categories)
+                    }
+                    if !route.global.isEmpty {  // the shard's global distinct slot of this user
+                        StreamArena.prefetchTouched(UnsafeRawPointer(users[Int(e.userShard)].unsafelyUnwrapped)
+                                                        + UserFeatureShard.globalOffset, route.global, partyHash: e.userHash)
                     }
                 }
             }
@@ -204,6 +211,26 @@ extension RealTimeFeatureEngine {
     }
 }
 
+/// Which shards a chunk locks, in order, and the locked shards' addresses: allocated once per batch
+/// and reused by its chunks.
+struct BatchShardTables {
+    var itemLocked: [Bool]
+    var userLocked: [Bool]
+    var itemOrder: [Int] = []
+    var userOrder: [Int] = []
+    var items: [UnsafeMutablePointer<ItemFeatureShard>?]
+    var users: [UnsafeMutablePointer<UserFeatureShard>?]
+
+    init(itemShards: Int, userShards: Int) {
+        itemLocked = Array(repeating: false, count: itemShards)
+        userLocked = Array(repeating: false, count: userShards)
+        itemOrder.reserveCapacity(itemShards)
+        userOrder.reserveCapacity(userShards)
+        items = Array(repeating: nil, count: itemShards)
+        users = Array(repeating: nil, count: userShards)
+    }
+}
+
 /// An item's category hashes, seen raw by the prefetch stages.
 struct RawItemCategories {
     let hashes: UnsafePointer<UInt64>?
@@ -230,6 +257,7 @@ extension FeatureKeyIndex {
 
 extension UserFeatureShard {
     static let residentsOffset = MemoryLayout<UserFeatureShard>.offset(of: \UserFeatureShard.residents)!
+    static let globalOffset = MemoryLayout<UserFeatureShard>.offset(of: \UserFeatureShard.global)!
 }
 
 extension ItemFeatureShard {
@@ -261,14 +289,16 @@ struct RawItemState {
 
     static let streamsOffset = MemoryLayout<ItemFeatureState>.offset(of: \ItemFeatureState.streams)!
     static let hashesOffset = MemoryLayout<ItemFeatureState>.offset(of: \ItemFeatureState.categoryHashes)!
+    static let categoriesOffset = MemoryLayout<ItemFeatureState>.offset(of: \ItemFeatureState.categories)!
 
     var streams: UnsafeRawPointer { base + Self.streamsOffset }
 
-    /// Stage 3: the heads of the item's buffers.
+    /// Stage 3: the heads of the item's buffers (the category names too: the apply step returns them).
     @inline(__always)
     func prefetchBuffers() {
         StreamArena.prefetchBuffer(streams)
         RawArray(at: base + Self.hashesOffset).prefetchHead()
+        RawArray(at: base + Self.categoriesOffset).prefetchHead()
     }
 
     /// The category hashes (their storage head is cached from stage 3).
