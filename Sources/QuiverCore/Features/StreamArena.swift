@@ -401,19 +401,34 @@ struct StreamArena: Sendable {
         words[r + Header.buckets] = UInt64(grown) | UInt64(used) << 32
     }
 
+    /// Doubles the distinct table of the region at `r`, re-inserting its items in table order
+    /// (from a copy of the old table on the stack, not an array of entries).
     private mutating func growDistinct(at r: Int, spec: FeatureStreamSpec) {
         let slots = Self.low(words[r + Header.distinct])
         let grown = min(max(8, 2 * slots), spec.maxDistinctSlots)
-        let (held, saturated) = words.withUnsafeMutableBufferPointer { buffer in
-            let p = buffer.baseAddress! + r
-            return (Self.distinctEntries(p), p[Header.distinct] >> 63 != 0)
-        }
         let tableEnd = r + regionSize(r)
         insertWords(2 * (grown - slots), at: tableEnd, region: r)
         words.withUnsafeMutableBufferPointer { buffer in
             let p = buffer.baseAddress! + r
-            p[Header.distinct] = UInt64(grown)
-            Self.fillDistinct(p, held, saturated: saturated)
+            let table = Self.distinctTable(p)
+            let d = p[Header.distinct]
+            withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 2 * slots) { old in
+                let old = old.baseAddress!
+                old.update(from: table, count: 2 * slots)
+                for i in 0..<grown {
+                    table[2 * i] = 0
+                    table[2 * i + 1] = Self.emptyTime
+                }
+                let mask = grown - 1
+                for j in 0..<slots where old[2 * j + 1] != Self.emptyTime {
+                    let hash = old[2 * j]
+                    var i = Int(truncatingIfNeeded: (hash ^ (hash >> 29)) & UInt64(mask))
+                    while table[2 * i + 1] != Self.emptyTime { i = (i + 1) & mask }
+                    table[2 * i] = hash
+                    table[2 * i + 1] = old[2 * j + 1]
+                }
+            }
+            p[Header.distinct] = UInt64(grown) | (d & ~0xFFFF_FFFF)  // count and saturation unchanged
         }
     }
 
