@@ -122,21 +122,34 @@ import Testing
         let data = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: data) }
         let now = Date().timeIntervalSince1970
-        var before: [String: Double] = [:]
+        var before: [String: [String: Double]] = [:]
+        // More events than one replay batch, and a partial last batch (the replay feeds the engine's
+        // batch path `RecommendationService.replayBatch` events at a time); the test server takes 50 a request.
+        let users = ["ru", "rv", "rw"]
+        let total = 2 * RecommendationService.replayBatch + 37
         try await run(data) { port in
-            let events = (0..<20).map { #"{"user_id": "ru", "item_id": "i\#($0 % 4)", "type": "click", "timestamp": \#(now - Double($0))}"# }
-            let (status, body) = try await request(port, "POST", "/api/v1/events", "{\"events\": [" + events.joined(separator: ",") + "]}")
-            #expect(status == 200 && body["accepted"] as? Int == 20)
-            let (_, features) = try await request(port, "GET", "/api/v1/features/realtime/ru")
-            before = (features["features"] as? [String: Any])?["behavioral"] as? [String: Double] ?? [:]
+            let events = (0..<total).map {
+                #"{"user_id": "\#(users[$0 % 3])", "item_id": "i\#($0 % 4)", "type": "\#($0 % 5 == 0 ? "view" : "click")", "timestamp": \#(now - Double($0) * 0.01)}"#
+            }
+            for first in stride(from: 0, to: total, by: 50) {
+                let part = events[first..<min(total, first + 50)]
+                let (status, body) = try await request(port, "POST", "/api/v1/events", "{\"events\": [" + part.joined(separator: ",") + "]}")
+                #expect(status == 200 && body["accepted"] as? Int == part.count, "\(body)")
+            }
+            for user in users {
+                let (_, features) = try await request(port, "GET", "/api/v1/features/realtime/\(user)")
+                before[user] = (features["features"] as? [String: Any])?["behavioral"] as? [String: Double] ?? [:]
+            }
         }
-        #expect(!before.isEmpty)
+        #expect(before.count == 3 && before.values.allSatisfy { !$0.isEmpty })
         try await run(data) { port in
-            let (_, features) = try await request(port, "GET", "/api/v1/features/realtime/ru")
-            let after = (features["features"] as? [String: Any])?["behavioral"] as? [String: Double] ?? [:]
-            // Counts over windows are the same after the replay (rates and decays may move with time).
-            for (name, value) in before where name.contains(".count.") {
-                #expect(after[name] == value, "\(name)")
+            for user in users {
+                let (_, features) = try await request(port, "GET", "/api/v1/features/realtime/\(user)")
+                let after = (features["features"] as? [String: Any])?["behavioral"] as? [String: Double] ?? [:]
+                // Counts over windows are the same after the replay (rates and decays may move with time).
+                for (name, value) in before[user] ?? [:] where name.contains(".count.") {
+                    #expect(after[name] == value, "\(user) \(name)")
+                }
             }
         }
     }

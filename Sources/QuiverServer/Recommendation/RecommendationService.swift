@@ -43,6 +43,9 @@ struct ServingCounters: Sendable {
 }
 
 final class RecommendationService: Sendable {
+    /// Events per call of the feature engine's batch path when the log is replayed at start.
+    static let replayBatch = 256
+
     let features: FeatureService
     let configuration: QuiverConfiguration
     let logger: Logger
@@ -130,8 +133,16 @@ final class RecommendationService: Sendable {
         let interactionTypes = interactionTypes
         var replayedIntoModels = 0
         let versions = versions
+        // The feature engine takes the log through its batch path (stored events are stamped, so
+        // `receivedAt` is never used); nothing below reads the engine before the last flush.
+        var pending: [UserEvent] = []
+        pending.reserveCapacity(Self.replayBatch)
         let eventCount = try log.replayEvents(after: 0) { seq, event in
-            engine.ingest(event, receivedAt: event.time)
+            pending.append(event)
+            if pending.count == Self.replayBatch {
+                engine.ingest(pending, receivedAt: 0)
+                pending.removeAll(keepingCapacity: true)
+            }
             versions.noteEvent(event.userID, seq: seq)
             if seq > snapshotSeq { restored.eventSeq = seq }
             guard let itemID = event.itemID else { return }
@@ -143,6 +154,7 @@ final class RecommendationService: Sendable {
                 replayedIntoModels += 1
             }
         }
+        if !pending.isEmpty { engine.ingest(pending, receivedAt: 0) }
         let snapshotFeedbackSeq = restored.feedbackSeq
         var feedbackCount = 0
         try log.replayFeedback(after: 0) { seq, record in
