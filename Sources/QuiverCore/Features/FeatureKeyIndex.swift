@@ -36,9 +36,9 @@ struct FeatureKeyIndex: Sendable {
         }
     }
 
-    private static let entriesOffset = MemoryLayout<FeatureKeyIndex>.offset(of: \FeatureKeyIndex.entries)!
-    private static let maskOffset = MemoryLayout<FeatureKeyIndex>.offset(of: \FeatureKeyIndex.mask)!
-    private static let countOffset = MemoryLayout<FeatureKeyIndex>.offset(of: \FeatureKeyIndex.count)!
+    @inline(__always) private static var entriesOffset: Int { MemoryLayout<FeatureKeyIndex>.offset(of: \FeatureKeyIndex.entries)! }
+    @inline(__always) private static var maskOffset: Int { MemoryLayout<FeatureKeyIndex>.offset(of: \FeatureKeyIndex.mask)! }
+    @inline(__always) private static var countOffset: Int { MemoryLayout<FeatureKeyIndex>.offset(of: \FeatureKeyIndex.count)! }
 
     /// Batch ingestion: prefetches the entry where a probe for `hash` starts in the index at `index`
     /// (seen through its address, see `RawArray`).

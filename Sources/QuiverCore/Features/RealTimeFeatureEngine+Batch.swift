@@ -256,14 +256,14 @@ extension FeatureKeyIndex {
 }
 
 extension UserFeatureShard {
-    static let residentsOffset = MemoryLayout<UserFeatureShard>.offset(of: \UserFeatureShard.residents)!
-    static let globalOffset = MemoryLayout<UserFeatureShard>.offset(of: \UserFeatureShard.global)!
+    @inline(__always) static var residentsOffset: Int { MemoryLayout<UserFeatureShard>.offset(of: \UserFeatureShard.residents)! }
+    @inline(__always) static var globalOffset: Int { MemoryLayout<UserFeatureShard>.offset(of: \UserFeatureShard.global)! }
 }
 
 extension ItemFeatureShard {
-    static let indexOffset = MemoryLayout<ItemFeatureShard>.offset(of: \ItemFeatureShard.index)!
-    static let statesOffset = MemoryLayout<ItemFeatureShard>.offset(of: \ItemFeatureShard.states)!
-    static let itemIDsOffset = MemoryLayout<ItemFeatureShard>.offset(of: \ItemFeatureShard.itemIDs)!
+    @inline(__always) static var indexOffset: Int { MemoryLayout<ItemFeatureShard>.offset(of: \ItemFeatureShard.index)! }
+    @inline(__always) static var statesOffset: Int { MemoryLayout<ItemFeatureShard>.offset(of: \ItemFeatureShard.states)! }
+    @inline(__always) static var itemIDsOffset: Int { MemoryLayout<ItemFeatureShard>.offset(of: \ItemFeatureShard.itemIDs)! }
 
     /// Batch ingestion, stage 2: prefetches the slot the index of the shard at `shard` names for
     /// `hash` (unchecked) and returns it, -1 when there is none.
@@ -287,9 +287,9 @@ extension ItemFeatureShard {
 struct RawItemState {
     let base: UnsafeRawPointer
 
-    static let streamsOffset = MemoryLayout<ItemFeatureState>.offset(of: \ItemFeatureState.streams)!
-    static let hashesOffset = MemoryLayout<ItemFeatureState>.offset(of: \ItemFeatureState.categoryHashes)!
-    static let categoriesOffset = MemoryLayout<ItemFeatureState>.offset(of: \ItemFeatureState.categories)!
+    @inline(__always) static var streamsOffset: Int { MemoryLayout<ItemFeatureState>.offset(of: \ItemFeatureState.streams)! }
+    @inline(__always) static var hashesOffset: Int { MemoryLayout<ItemFeatureState>.offset(of: \ItemFeatureState.categoryHashes)! }
+    @inline(__always) static var categoriesOffset: Int { MemoryLayout<ItemFeatureState>.offset(of: \ItemFeatureState.categories)! }
 
     var streams: UnsafeRawPointer { base + Self.streamsOffset }
 
@@ -309,8 +309,8 @@ struct RawItemState {
 }
 
 extension ResidentUserTable {
-    static let slotsOffset = MemoryLayout<ResidentUserTable>.offset(of: \ResidentUserTable.slots)!
-    static let stateOffset = MemoryLayout<Resident>.offset(of: \Resident.state)!
+    @inline(__always) static var slotsOffset: Int { MemoryLayout<ResidentUserTable>.offset(of: \ResidentUserTable.slots)! }
+    @inline(__always) static var stateOffset: Int { MemoryLayout<Resident>.offset(of: \Resident.state)! }
 
     /// Batch ingestion, stage 2: prefetches the slot the index of the table at `table` names for
     /// `hash` (unchecked) and returns it, -1 when there is none.
@@ -331,11 +331,11 @@ extension ResidentUserTable {
 struct RawUserState {
     let base: UnsafeRawPointer
 
-    static let arenaOffset = MemoryLayout<UserFeatureState>.offset(of: \UserFeatureState.arena)!
-    static let categoriesOffset = MemoryLayout<UserFeatureState>.offset(of: \UserFeatureState.categories)!
+    @inline(__always) static var arenaOffset: Int { MemoryLayout<UserFeatureState>.offset(of: \UserFeatureState.arena)! }
+    @inline(__always) static var categoriesOffset: Int { MemoryLayout<UserFeatureState>.offset(of: \UserFeatureState.categories)! }
     static let categoryStride = MemoryLayout<CategoryFeatureState>.stride
-    static let nameHashOffset = MemoryLayout<CategoryFeatureState>.offset(of: \CategoryFeatureState.nameHash)!
-    static let categoryArenaOffset = MemoryLayout<CategoryFeatureState>.offset(of: \CategoryFeatureState.arena)!
+    @inline(__always) static var nameHashOffset: Int { MemoryLayout<CategoryFeatureState>.offset(of: \CategoryFeatureState.nameHash)! }
+    @inline(__always) static var categoryArenaOffset: Int { MemoryLayout<CategoryFeatureState>.offset(of: \CategoryFeatureState.arena)! }
 
     var categories: RawArray { RawArray(at: base + Self.categoriesOffset) }
 

@@ -44,7 +44,7 @@ struct ResidentUserTable: Sendable {
     }
 
     /// Where batch ingestion finds the index (see `RawArray`).
-    static let indexOffset = MemoryLayout<ResidentUserTable>.offset(of: \ResidentUserTable.index)!
+    @inline(__always) static var indexOffset: Int { MemoryLayout<ResidentUserTable>.offset(of: \ResidentUserTable.index)! }
 
     /// Marks a slot most recently used.
     @inline(__always)

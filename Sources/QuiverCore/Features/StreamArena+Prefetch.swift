@@ -53,9 +53,12 @@ struct RawArray {
     }
 }
 
+// Field offsets are computed properties, not `static let`s: the optimizer folds them to constants,
+// whereas a `static let` is initialised lazily and costs a `swift_once` call at every use (1.4% of
+// batch ingestion).
 extension StreamArena {
-    static let wordsOffset = MemoryLayout<StreamArena>.offset(of: \StreamArena.words)!
-    static let listsOffset = MemoryLayout<StreamArena>.offset(of: \StreamArena.lists)!
+    @inline(__always) static var wordsOffset: Int { MemoryLayout<StreamArena>.offset(of: \StreamArena.words)! }
+    @inline(__always) static var listsOffset: Int { MemoryLayout<StreamArena>.offset(of: \StreamArena.lists)! }
 
     /// Stage 1: the heads of the words buffer (directory, usually the first region header) and of
     /// the last-N lists, of the arena at `arena`.
@@ -123,5 +126,5 @@ extension StreamArena {
 }
 
 extension RecentItems {
-    static let heldOffset = MemoryLayout<RecentItems>.offset(of: \RecentItems.held)!
+    @inline(__always) static var heldOffset: Int { MemoryLayout<RecentItems>.offset(of: \RecentItems.held)! }
 }
