@@ -41,7 +41,8 @@ public struct RecentItems: Hashable, Sendable, Codable {
         guard limit > 0 else { return }
         let n = held.count
         if n >= limit, time < held[n - limit].time { return }
-        if held.capacity == 0 { held.reserveCapacity(2 * limit) }  // one allocation for the list's life
+        // Room for N at first (most keys see fewer events); a busy key grows once, to 2N.
+        if held.capacity == 0 { held.reserveCapacity(limit) }
         var index = n
         while index > 0, held[index - 1].time > time { index -= 1 }
         held.insert(Entry(itemID: itemID, time: time), at: index)
