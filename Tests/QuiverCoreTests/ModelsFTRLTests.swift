@@ -54,6 +54,38 @@ import Testing
         #expect(Set(batch).count > 10)  // the model learned something that tells items apart
     }
 
+    /// The flat side table (the serving catalog's) scores a selection of positions exactly as the
+    /// per-pair prediction does, after sides were replaced often enough to compact the table.
+    @Test func flatSideTableScoringMatchesPerPairPrediction() {
+        var model = FTRLProximal(encoder: HashedCrossEncoder(bits: 16))
+        var g = SeededRandom(seed: 9)
+        func candidate(_ n: Int, _ version: Int) -> ScoringCandidate {
+            ScoringCandidate(itemId: "i\(n)", tokens: (0..<(n + version) % 5).map { "tag=t\((n * 7 + $0 + version) % 90)" })
+        }
+        let context = ScoringContext(userId: "u1", dense: [0.25, 1], tokens: ["device=mobile"])
+        for _ in 0..<2_000 {
+            let n = Int(g.next() % 300)
+            model.update(ModelFeedback(context: context, candidate: candidate(n, 0), reward: n % 4 == 0 ? 1 : 0))
+        }
+        var table = HashedItemSides()
+        var current = (0..<300).map { candidate($0, 0) }
+        for (p, c) in current.enumerated() { table.set(model.encoder.itemSide(c), at: p) }
+        for round in 1...20 {  // ~ 20 x 100 x 2 replaced tokens: past the compaction threshold
+            for _ in 0..<100 {
+                let p = Int(g.next() % 300)
+                current[p] = candidate(p, round)
+                table.set(model.encoder.itemSide(current[p]), at: p)
+            }
+        }
+        for p in 0..<300 { #expect(table.side(at: p) == model.encoder.itemSide(current[p])) }
+        let positions = (0..<400).map { _ in Int32(g.next() % 300) }
+        let flat = model.score(positions: positions, of: table, context: context)
+        for (p, score) in zip(positions, flat) {
+            #expect(abs(score - model.predict(current[Int(p)], context: context)) < 1e-12, "position \(p)")
+        }
+        #expect(Set(flat).count > 10)
+    }
+
     @Test func explanationContributionsSumToTheMargin() {
         var model = FTRLProximal(encoder: HashedCrossEncoder(bits: 12))
         var g = SeededRandom(seed: 2)

@@ -51,6 +51,8 @@ public struct ServingCatalog: Sendable {
     /// per-candidate category work read 16 contiguous bytes instead of the item's name array.
     private(set) var positionCategories: [SIMD4<Int32>] = []
     private(set) var categoryIDs: [String: Int32] = [:]
+    /// Every position's hashed side, flat, for the click model's batch scorer.
+    public private(set) var sides = HashedItemSides()
     static let moreCategories: Int32 = -2
     /// Bumped on every change; an index built from an older version is stale.
     public private(set) var version = 0
@@ -69,6 +71,7 @@ public struct ServingCatalog: Sendable {
             unavailable.grow(toHold: items.count)
             positionCategories.append(SIMD4(repeating: -1))
         }
+        sides.set(items[Int(p)].itemSide, at: Int(p))
         unavailable.set(p, !item.available)
         var lanes = SIMD4<Int32>(repeating: -1)
         for (n, category) in item.categories.prefix(4).enumerated() {
@@ -92,6 +95,7 @@ public struct ServingCatalog: Sendable {
         guard positions[itemID] == nil else { return }
         positions[itemID] = Int32(items.count)
         items.append(ServingItem(unknownItemID: itemID))
+        sides.set(items[items.count - 1].itemSide, at: items.count - 1)
         unavailable.grow(toHold: items.count)
         positionCategories.append(SIMD4(repeating: -1))
         version += 1

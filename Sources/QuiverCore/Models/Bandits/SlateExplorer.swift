@@ -47,8 +47,17 @@ public struct SlateExplorer: Sendable, Hashable {
         _ candidates: [ScoringCandidate], scores: [Double], count: Int, using generator: inout G
     ) -> [BanditChoice] {
         precondition(candidates.count == scores.count, "one score per candidate")
-        var remaining = Array(candidates.indices)
-        var slate: [BanditChoice] = []
+        return rank(scores: scores, count: count, using: &generator).map {
+            BanditChoice(index: $0.index, itemId: candidates[$0.index].itemId, propensity: $0.propensity)
+        }
+    }
+
+    /// The same choices as indices into `scores`, for callers that name the candidates themselves.
+    public func rank<G: RandomNumberGenerator>(
+        scores: [Double], count: Int, using generator: inout G
+    ) -> [(index: Int, propensity: Double)] {
+        var remaining = Array(scores.indices)
+        var slate: [(index: Int, propensity: Double)] = []
         while slate.count < count, !remaining.isEmpty {
             let p = positionProbabilities(scores: scores, remaining: remaining)
             var u = generator.nextUnitDouble()
@@ -57,8 +66,7 @@ public struct SlateExplorer: Sendable, Hashable {
                 if u < pk { pick = k; break }
                 u -= pk
             }
-            let index = remaining.remove(at: pick)
-            slate.append(BanditChoice(index: index, itemId: candidates[index].itemId, propensity: p[pick]))
+            slate.append((remaining.remove(at: pick), p[pick]))
         }
         return slate
     }

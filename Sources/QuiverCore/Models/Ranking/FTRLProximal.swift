@@ -84,6 +84,16 @@ public struct FTRLProximal: ScoringModel {
     /// the dense values) are the same for every item that carries it, so each distinct token is
     /// summed once per request: a candidate costs its id, its id crosses and one lookup per token.
     public func score(itemSides: [HashedCrossEncoder.ItemSide], context: ScoringContext) -> [Double] {
+        score(sides: itemSides, context: context)
+    }
+
+    /// Click probabilities for the items at `positions` of a flat side table (the serving
+    /// catalog's): the terms are read in place, nothing is copied per candidate.
+    public func score(positions: [Int32], of table: HashedItemSides, context: ScoringContext) -> [Double] {
+        score(sides: HashedItemSides.Selection(sides: table, positions: positions), context: context)
+    }
+
+    private func score<S: ItemSideSequence>(sides: S, context: ScoringContext) -> [Double] {
         let c = encoder.contextSide(context)
         let shared = contextMargin(c)
         // Distinct tokens are few (categories, tags): a small open-addressing table keyed by the
@@ -92,24 +102,31 @@ public struct FTRLProximal: ScoringModel {
         return withUnsafeTemporaryAllocation(of: (key: UInt64, margin: Double).self, capacity: capacity) { memo in
             memo.initialize(repeating: (0, 0))
             return weights.withUnsafeBufferPointer { w in
-            itemSides.map { i in
-                var s = shared + encoder.itemIdMargin(c, i, weights: w)
-                for t in i.tokens {
-                    var slot = Int(truncatingIfNeeded: t) & (capacity - 1), probes = 0
-                    while probes < 8 && memo[slot].key != t && memo[slot].key != 0 {
-                        slot = (slot + 1) & (capacity - 1)
-                        probes += 1
+                [Double](unsafeUninitializedCapacity: sides.count) { out, initialized in
+                    for n in 0..<sides.count {
+                        var s = shared + encoder.itemIdMargin(c, sides.itemHash(n), weights: w)
+                        s += sides.withTokens(n) { tokens in
+                            var sum = 0.0
+                            for t in tokens {
+                                var slot = Int(truncatingIfNeeded: t) & (capacity - 1), probes = 0
+                                while probes < 8 && memo[slot].key != t && memo[slot].key != 0 {
+                                    slot = (slot + 1) & (capacity - 1)
+                                    probes += 1
+                                }
+                                if probes < 8 && memo[slot].key == t && t != 0 {
+                                    sum += memo[slot].margin
+                                } else {
+                                    let m = encoder.itemTokenMargin(c, t, weights: w)
+                                    if probes < 8 && t != 0 { memo[slot] = (t, m) }
+                                    sum += m
+                                }
+                            }
+                            return sum
+                        }
+                        out.initializeElement(at: n, to: Self.sigmoid(s))
                     }
-                    if probes < 8 && memo[slot].key == t && t != 0 {
-                        s += memo[slot].margin
-                    } else {
-                        let m = encoder.itemTokenMargin(c, t, weights: w)
-                        if probes < 8 && t != 0 { memo[slot] = (t, m) }
-                        s += m
-                    }
+                    initialized = sides.count
                 }
-                return Self.sigmoid(s)
-            }
             }
         }
     }

@@ -134,11 +134,11 @@ public struct HashedCrossEncoder: Sendable, Hashable {
     /// The weighted sum of an item's id terms (its id, and its id crossed with each context token):
     /// `forEachItemTerm` less the token terms.
     @inline(__always)
-    func itemIdMargin(_ c: ContextSide, _ i: ItemSide, weights w: UnsafeBufferPointer<Double>) -> Double {
+    func itemIdMargin(_ c: ContextSide, _ item: UInt64, weights w: UnsafeBufferPointer<Double>) -> Double {
         let m = mask
-        var s = w[Int(i.item & m)]
+        var s = w[Int(item & m)]
         if spec.crossContextWithItemId {
-            for ct in c.tokens { s += w[Int(Self.cross(ct, i.item) & m)] }
+            for ct in c.tokens { s += w[Int(Self.cross(ct, item) & m)] }
         }
         return s
     }
