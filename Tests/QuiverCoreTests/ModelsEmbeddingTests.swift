@@ -169,8 +169,10 @@ import Testing
 
     /// The single-precision rows the catalog scan reads stay in step with q through learning
     /// (positives, negatives, replays, new items) and after a snapshot round trip.
-    @Test func catalogScanMatchesExactScoresThroughLearningAndRestore() throws {
-        var model = ImplicitMatrixFactorization(factors: 24, seed: 5)  // 24: a SIMD16 block and a remainder
+    /// 24 factors: whole groups of four partial sums; 7: a remainder. 120 items: a partial block.
+    @Test(arguments: [24, 7])
+    func catalogScanMatchesExactScoresThroughLearningAndRestore(factors: Int) throws {
+        var model = ImplicitMatrixFactorization(factors: factors, seed: 5)
         var g = SeededRandom(seed: 17)
         func check(_ model: ImplicitMatrixFactorization) {
             let items = (0..<120).map { ScoringCandidate(itemId: "i\($0)") }

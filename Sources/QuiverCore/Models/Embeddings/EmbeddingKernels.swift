@@ -45,10 +45,50 @@ enum EmbeddingKernels {
         return s
     }
 
-    /// y = Float(x), element by element.
+    // The serving copy of the item rows is blocked: 16 items per block, factor-major inside a
+    // block (item i's factor f at (i / 16) * 16k + 16f + i % 16). A user's scores for a whole
+    // block are then k broadcast multiply-adds on SIMD16<Float>, with no horizontal sum per item.
+
+    /// Items per block of the serving layout.
+    static let blockWidth = 16
+
+    /// Floats a serving layout of `items` items needs (whole blocks).
+    static func blockedCount(items: Int, factors k: Int) -> Int { (items + blockWidth - 1) / blockWidth * blockWidth * k }
+
+    /// Writes Float(x) as item `i`'s row of the blocked serving layout at `blocks`.
     @inline(__always)
-    static func narrow(_ x: UnsafePointer<Double>, into y: UnsafeMutablePointer<Float>, count: Int) {
-        for f in 0..<count { y[f] = Float(x[f]) }
+    static func narrowBlocked(_ x: UnsafePointer<Double>, item i: Int, into blocks: UnsafeMutablePointer<Float>, count k: Int) {
+        let row = blocks + (i / blockWidth) * blockWidth * k + i % blockWidth
+        for f in 0..<k { row[f * blockWidth] = Float(x[f]) }
+    }
+
+    /// scores[i] += z . q_i for every item of the blocked layout (`scores.count` items). Four
+    /// partial sums per block keep the multiply-add chains short.
+    static func addBlockedDots(_ z: UnsafePointer<Float>, _ blocks: UnsafePointer<Float>, count k: Int,
+                               into scores: UnsafeMutableBufferPointer<Double>) {
+        let n = scores.count
+        let raw = UnsafeRawPointer(blocks)
+        var start = 0
+        while start < n {
+            let block = raw + start * k * MemoryLayout<Float>.stride
+            @inline(__always) func column(_ f: Int) -> SIMD16<Float> {
+                (block + f * blockWidth * MemoryLayout<Float>.stride).loadUnaligned(as: SIMD16<Float>.self)
+            }
+            var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
+            var f = 0
+            while f + 4 <= k {
+                a0 += SIMD16(repeating: z[f]) * column(f)
+                a1 += SIMD16(repeating: z[f + 1]) * column(f + 1)
+                a2 += SIMD16(repeating: z[f + 2]) * column(f + 2)
+                a3 += SIMD16(repeating: z[f + 3]) * column(f + 3)
+                f += 4
+            }
+            while f < k { a0 += SIMD16(repeating: z[f]) * column(f); f += 1 }
+            let sum = (a0 + a1) + (a2 + a3)
+            let lanes = min(blockWidth, n - start)
+            for l in 0..<lanes { scores[start + l] += Double(sum[l]) }
+            start += blockWidth
+        }
     }
 
     /// z . (a - b)

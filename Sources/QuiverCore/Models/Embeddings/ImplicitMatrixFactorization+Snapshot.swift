@@ -79,7 +79,15 @@ extension ImplicitMatrixFactorization {
         self.itemIds = itemIds
         self.userFactors = userFactors
         self.itemFactors = itemFactors
-        self.servingItemFactors = itemFactors.map(Float.init)
+        var serving = [Float](repeating: 0, count: EmbeddingKernels.blockedCount(items: itemIds.count, factors: factors))
+        itemFactors.withUnsafeBufferPointer { q in
+            serving.withUnsafeMutableBufferPointer { out in
+                for i in itemIds.indices {
+                    EmbeddingKernels.narrowBlocked(q.baseAddress! + i * factors, item: i, into: out.baseAddress!, count: factors)
+                }
+            }
+        }
+        self.servingItemFactors = serving
         self.itemBias = itemBias
         self.historyFactors = historyFactors
         for (i, id) in userIds.enumerated() { userIndex[id] = i }

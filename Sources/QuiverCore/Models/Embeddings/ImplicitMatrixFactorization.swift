@@ -48,9 +48,10 @@ public struct ImplicitMatrixFactorization: ScoringModel {
     /// y_i: what having engaged with item i recently adds to the user's vector.
     var historyFactors: [Double] = []
     var itemBias: [Double] = []
-    /// q in single precision, row for row: what serving scans for a user's scores over the whole
-    /// catalog (half the memory traffic of the Double rows). Kept in step by every write to q;
-    /// derived, not stored in snapshots.
+    /// q in single precision, in the blocked layout of `EmbeddingKernels` (16 items per block,
+    /// factor-major): what serving scans for a user's scores over the whole catalog (half the
+    /// memory traffic of the Double rows, no per-item horizontal sum). Kept in step by every
+    /// write to q; derived, not stored in snapshots.
     var servingItemFactors: [Float] = []
     var history: RecentItemHistory
     var replayWindow: InteractionReplayWindow
@@ -125,7 +126,15 @@ public struct ImplicitMatrixFactorization: ScoringModel {
         itemIds.append(id)
         let q = randomVector()
         itemFactors.append(contentsOf: q)
-        servingItemFactors.append(contentsOf: q.lazy.map(Float.init))
+        let i = itemIds.count - 1
+        if i % EmbeddingKernels.blockWidth == 0 {
+            servingItemFactors.append(contentsOf: repeatElement(0, count: EmbeddingKernels.blockWidth * factors))
+        }
+        q.withUnsafeBufferPointer { row in
+            servingItemFactors.withUnsafeMutableBufferPointer {
+                EmbeddingKernels.narrowBlocked(row.baseAddress!, item: i, into: $0.baseAddress!, count: factors)
+            }
+        }
         historyFactors.append(contentsOf: repeatElement(0, count: factors))
         itemBias.append(0)
         return itemIds.count - 1
@@ -194,13 +203,10 @@ public struct ImplicitMatrixFactorization: ScoringModel {
         var scores = itemBias
         if let u = userIndex[userId] {
             let z = userVector(u).map(Float.init)
-            let k = factors
             z.withUnsafeBufferPointer { zp in
                 servingItemFactors.withUnsafeBufferPointer { q in
                     scores.withUnsafeMutableBufferPointer { s in
-                        for i in s.indices {
-                            s[i] += Double(EmbeddingKernels.dot(zp.baseAddress!, q.baseAddress! + i * k, count: k))
-                        }
+                        EmbeddingKernels.addBlockedDots(zp.baseAddress!, q.baseAddress!, count: factors, into: s)
                     }
                 }
             }
@@ -299,9 +305,9 @@ public struct ImplicitMatrixFactorization: ScoringModel {
                                                  rate: rate, regularization: reg, count: k)
                     bias[i] += rate * (sigma - reg * bias[i])
                     bias[j] += rate * (-sigma - reg * bias[j])
-                    EmbeddingKernels.narrow(qj, into: fb.baseAddress! + j * k, count: k)
+                    EmbeddingKernels.narrowBlocked(qj, item: j, into: fb.baseAddress!, count: k)
                 }
-                EmbeddingKernels.narrow(qi, into: fb.baseAddress! + i * k, count: k)
+                EmbeddingKernels.narrowBlocked(qi, item: i, into: fb.baseAddress!, count: k)
                 // d(-ln sigma)/dz summed over the steps reaches p_u and each recent y_h.
                 let shrink = 1 - rate * reg
                 EmbeddingKernels.decayAndAdd(rate, gz, into: pu, shrink: shrink, count: k)
