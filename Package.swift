@@ -5,8 +5,8 @@
 import Foundation
 import PackageDescription
 
-/// The domain core's vector loops (the embedding scan over the catalog, BPR steps, feature
-/// windows) are written on SIMD types; on x86-64 they are compiled for Haswell-class CPUs (AVX2,
+/// The domain core's vector loops (the embedding scan over the catalog, BPR steps) are written
+/// on SIMD types; on x86-64 they are compiled for Haswell-class CPUs (AVX2,
 /// FMA: every x86 server CPU since 2013) instead of the SSE2 baseline, which runs them at a
 /// quarter of the width. QUIVER_TARGET_CPU picks another LLVM CPU name (`x86-64` for the
 /// portable baseline, `native` for the build machine).

@@ -97,7 +97,8 @@ for round in 1...rounds {
 // click model over 400 candidates.
 do {
     var scan: [Double] = [], click: [Double] = []
-    let sides = catalog.items.prefix(400).map(\.itemSide)
+    let encoder = HashedCrossEncoder()
+    let sides = catalog.items.prefix(400).map { encoder.itemSide($0.candidate) }
     for u in 0..<min(3_000, userCount) {
         var started = clock.now
         checksum += models.embeddings.scores(forUser: "user\(u)").bySlot[0]

@@ -168,7 +168,7 @@ public enum RecommendationPipeline {
         }
         let lastItem = query.contextItemID ?? models.coVisitation.lastItem(of: query.userID)
         for quota in quotas {
-            var turn = gathered.quota(quota)
+            var turn = CandidateGathering.Turn(quota)
             switch quota.source {
             case .popular: for p in index.popular { if !gathered.offer(p, &turn, allowed) { break } }
             case .trending: for p in index.trending { if !gathered.offer(p, &turn, allowed) { break } }
@@ -379,14 +379,14 @@ struct CandidateGathering {
         let source: CandidateSource
         let quota: Int
         var added = 0
+
+        init(_ quota: CandidateQuota) { (source, self.quota) = (quota.source, quota.count) }
     }
 
     init(itemCount: Int) {
         self.itemCount = itemCount
         placed = PositionSet(count: itemCount)
     }
-
-    func quota(_ quota: CandidateQuota) -> Turn { Turn(source: quota.source, quota: quota.count) }
 
     /// Offers a position for the turn's source; false once its quota is full.
     mutating func offer(_ p: Int32, _ turn: inout Turn, _ allowed: (Int32) -> Bool) -> Bool {

@@ -10,10 +10,9 @@ public struct ServingItem: Sendable, Hashable {
     public var categories: [String]
     public var available: Bool
     public var createdAt: Double?
-    /// The candidate as the models see it (tokens `category=...`, `tag=...`).
+    /// The candidate as the models see it (tokens `category=...`, `tag=...`); hashed once for
+    /// the linear models into the catalog's `sides`.
     public var candidate: ScoringCandidate
-    /// The candidate hashed for the linear models, once.
-    public var itemSide: HashedCrossEncoder.ItemSide
 
     static let encoder = HashedCrossEncoder()
 
@@ -25,7 +24,6 @@ public struct ServingItem: Sendable, Hashable {
         createdAt = item.createdAt
         candidate = ScoringCandidate(itemId: item.itemID,
                                      tokens: item.categories.map { "category=\($0)" } + item.tags.map { "tag=\($0)" })
-        itemSide = Self.encoder.itemSide(candidate)
     }
 
     /// An item known only from events (not in the catalog yet): recommendable, no attributes.
@@ -34,7 +32,6 @@ public struct ServingItem: Sendable, Hashable {
         categories = []
         available = true
         candidate = ScoringCandidate(itemId: unknownItemID)
-        itemSide = Self.encoder.itemSide(candidate)
     }
 }
 
@@ -51,7 +48,8 @@ public struct ServingCatalog: Sendable {
     /// per-candidate category work read 16 contiguous bytes instead of the item's name array.
     private(set) var positionCategories: [SIMD4<Int32>] = []
     private(set) var categoryIDs: [String: Int32] = [:]
-    /// Every position's hashed side, flat, for the click model's batch scorer.
+    /// Every position's candidate hashed for the linear models, flat, for the click model's batch
+    /// scorer (the only copy: items keep the unhashed candidate).
     public private(set) var sides = HashedItemSides()
     static let moreCategories: Int32 = -2
     /// Bumped on every change; an index built from an older version is stale.
@@ -71,7 +69,7 @@ public struct ServingCatalog: Sendable {
             unavailable.grow(toHold: items.count)
             positionCategories.append(SIMD4(repeating: -1))
         }
-        sides.set(items[Int(p)].itemSide, at: Int(p))
+        sides.set(ServingItem.encoder.itemSide(items[Int(p)].candidate), at: Int(p))
         unavailable.set(p, !item.available)
         var lanes = SIMD4<Int32>(repeating: -1)
         for (n, category) in item.categories.prefix(4).enumerated() {
@@ -95,7 +93,7 @@ public struct ServingCatalog: Sendable {
         guard positions[itemID] == nil else { return }
         positions[itemID] = Int32(items.count)
         items.append(ServingItem(unknownItemID: itemID))
-        sides.set(items[items.count - 1].itemSide, at: items.count - 1)
+        sides.set(ServingItem.encoder.itemSide(items[items.count - 1].candidate), at: items.count - 1)
         unavailable.grow(toHold: items.count)
         positionCategories.append(SIMD4(repeating: -1))
         version += 1
