@@ -5,6 +5,8 @@
 #   scripts/bench-ab.sh /tmp/quiver-before .build/release/quiver            # recommend, cache miss
 #   LOAD=hit|zipf|mixed|miss ITEMS=10000 USERS=100000 EVENTS_PER_USER=20 DUR=10s CONNS=32 ROUNDS=3 \
 #     scripts/bench-ab.sh A B
+#   LOAD=events EVENT_USER_GROUPS=200 scripts/bench-ab.sh A B   # POST batches of 100 events, no data
+#     loaded first (scripts/wrk/events-batch.lua; 200 groups = 20,000 users, 5000 = 500,000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 A=${1:?usage: bench-ab.sh BINARY_A BINARY_B}; B=${2:?usage: bench-ab.sh BINARY_A BINARY_B}
@@ -24,7 +26,7 @@ start() { # name binary port
 }
 pa=$(( 20000 + RANDOM % 5000 )); pb=$(( pa + 1 ))
 start A "$A" "$pa"; start B "$B" "$pb"
-for port in $pa $pb; do
+[ "$LOAD" = events ] || for port in $pa $pb; do
   python3 scripts/bench-data.py --url "http://127.0.0.1:$port" --items "$ITEMS" --users "$USERS" --events-per-user "$EVENTS_PER_USER" >/dev/null
 done
 export RECOMMEND_USERS=$USERS RECOMMEND_ITEMS=$ITEMS
@@ -33,13 +35,20 @@ case $LOAD in
   hit)   export RECOMMEND_HOT=1000 RECOMMEND_CACHE=true ;;
   zipf)  export RECOMMEND_ZIPF=1 RECOMMEND_CACHE=true ;;
   mixed) export RECOMMEND_ZIPF=1 RECOMMEND_CACHE=true RECOMMEND_MIX=10 ;;
+  events) export EVENT_USER_GROUPS=${EVENT_USER_GROUPS:-5000} ;;
 esac
-for port in $pa $pb; do wrk -t1 -c8 -d2s -s scripts/wrk/recommend.lua "http://127.0.0.1:$port" >/dev/null; done  # warm-up
+script=scripts/wrk/recommend.lua; [ "$LOAD" = events ] && script=scripts/wrk/events-batch.lua
+for port in $pa $pb; do wrk -t1 -c8 -d2s -s "$script" "http://127.0.0.1:$port" >/dev/null; done  # warm-up
 for round in $(seq 1 "$ROUNDS"); do
   for side in A B; do
-    port=$pa; [ $side = B ] && port=$pb
-    wrk -t1 -c"$CONNS" -d"$DUR" --latency -s scripts/wrk/recommend.lua "http://127.0.0.1:$port" >"$OUT/$side-$round.txt"
-    awk -v s="$side" -v r="$round" -v l="$LOAD" '/Requests\/sec/ {rps=$2} /PERCENTILES/ {p=$2 " " $3 " " $4} /Non-2xx/ {bad=$4}
-      END {printf "%-5s %s round %s: %8.0f req/s  %s  non-2xx %s\n", l, s, r, rps, p, bad+0}' "$OUT/$side-$round.txt"
+    port=$pa; pid=${pids[0]}; [ $side = B ] && port=$pb && pid=${pids[1]}
+    # The server's CPU time over the round (utime + stime, in clock ticks): CPU per request is
+    # steadier than requests/s when other work shares the cores.
+    before=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+    wrk -t1 -c"$CONNS" -d"$DUR" --latency -s "$script" "http://127.0.0.1:$port" >"$OUT/$side-$round.txt"
+    after=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+    awk -v s="$side" -v r="$round" -v l="$LOAD" -v ticks=$((after - before)) -v hz="$(getconf CLK_TCK)" \
+      '/Requests\/sec/ {rps=$2} /requests in/ {n=$1} /PERCENTILES/ {p=$2 " " $3 " " $4} /Non-2xx/ {bad=$4}
+      END {printf "%-6s %s round %s: %8.0f req/s  %7.1f us CPU/req  %s  non-2xx %s\n", l, s, r, rps, ticks * 1e6 / hz / n, p, bad+0}' "$OUT/$side-$round.txt"
   done
 done
