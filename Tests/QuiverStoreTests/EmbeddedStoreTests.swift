@@ -1,7 +1,8 @@
 // EmbeddedStoreTests: the embedded store's records on a real SQLite file: events and feedback come
 // back in log order with their sequence numbers (and the commit observer saw the same), impressions
 // and profiles survive a reopen, impressions are pruned by age, the hand-written impression JSON
-// decodes back to the same record; snapshot files: newest wins, a corrupt one is skipped, old ones go.
+// decodes back to the same record; events written several to a statement get the seqs the table
+// gave them (the observer's and the replay's agree, row by row, with context); snapshot files: newest wins, a corrupt one is skipped, old ones go.
 import Foundation
 import QuiverCore
 import Synchronization
@@ -67,6 +68,40 @@ import Testing
         #expect(try log.profiles().first?.preferredCategories == ["hats": 0.5])
         #expect(try log.positions() == (events: 3, feedback: 1))
         log.shutdown()
+    }
+
+    @Test func eventsWrittenSeveralToAStatementKeepTheirTableSeqs() async throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let observed = Mutex<[(seq: Int, user: String)]>([])
+        let per = DurableEventLog.eventsPerInsert
+        // Sizes around the statement's group: one short, exactly one, several and a tail, one.
+        let sizes = [per - 1, per, 3 * per + 5, 1]
+        var sent: [UserEvent] = []
+        do {
+            let log = try DurableEventLog(path: directory + "/quiver.db")
+            log.observeCommits { batch in observed.withLock { $0 += batch.events.map { ($0.seq, $0.event.userID) } } }
+            log.start()
+            for (call, size) in sizes.enumerated() {
+                let events = (0..<size).map { (i: Int) -> UserEvent in
+                    let context = i % 4 == 0 ? EventContext(device: "tv", attributes: ["k": "v\(i)"]) : EventContext.empty
+                    let type: EventType = i % 2 == 0 ? .view : .click
+                    return UserEvent(userID: "u\(call)-\(i)", itemID: i % 3 == 0 ? nil : "i\(i)", type: type,
+                                     value: Double(i), timestamp: Double(1_000 + i), context: context)
+                }
+                sent += events
+                try await log.append(events, receivedAt: 50)
+            }
+            log.shutdown()
+        }
+        let log = try DurableEventLog(path: directory + "/quiver.db")
+        defer { log.shutdown() }
+        var replayed: [(seq: Int, event: UserEvent)] = []
+        try log.replayEvents(after: 0) { seq, event in replayed.append((seq, event)) }
+        #expect(replayed.map(\.seq) == Array(1...sent.count))
+        #expect(replayed.map(\.event) == sent)
+        #expect(observed.withLock { $0.map(\.seq) } == replayed.map(\.seq))
+        #expect(observed.withLock { $0.map(\.user) } == sent.map(\.userID))
     }
 
     @Test func snapshotFilesKeepTheNewestAndSkipACorruptOne() throws {

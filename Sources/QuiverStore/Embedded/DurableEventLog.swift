@@ -24,6 +24,10 @@ public final class DurableEventLog: GroupCommitStore, @unchecked Sendable {
     private let reader: SQLiteDatabase
     private let readerLock = NSLock()
     private let insertEvent: SQLiteStatement
+    /// `eventsPerInsert` events in one statement: a statement's fixed cost (running the program,
+    /// resetting it, updating the AUTOINCREMENT counter) is paid once for them.
+    private let insertEvents: SQLiteStatement
+    static let eventsPerInsert = 16
     private let upsertItem: SQLiteStatement
     private let insertFeedback: SQLiteStatement
     private let upsertImpression: SQLiteStatement
@@ -59,6 +63,9 @@ public final class DurableEventLog: GroupCommitStore, @unchecked Sendable {
         reader = try SQLiteDatabase(path: path, durable: true)
         insertEvent = try database.prepare(
             "INSERT INTO events (received_at, user_id, item_id, type, value, ts, context) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+        insertEvents = try database.prepare(
+            "INSERT INTO events (received_at, user_id, item_id, type, value, ts, context) VALUES "
+                + Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: Self.eventsPerInsert).joined(separator: ", "))
         upsertItem = try database.prepare(
             "INSERT INTO items (item_id, body, updated_at) VALUES (?1, ?2, ?3) ON CONFLICT(item_id) DO UPDATE SET body = ?2, updated_at = ?3")
         insertFeedback = try database.prepare(
@@ -182,11 +189,26 @@ public final class DurableEventLog: GroupCommitStore, @unchecked Sendable {
                 for job in jobs {
                     switch job {
                     case .events(let events, let receivedAt, let feedback, _):
-                        for event in events {
+                        func columns(_ event: UserEvent) throws -> [SQLiteValue] {
                             let context = event.context == .empty ? nil : try json(event.context)
-                            try insertEvent.run([.real(receivedAt), .text(event.userID), event.itemID.map(SQLiteValue.text) ?? .null,
-                                                 .text(event.type.rawValue), .real(event.value), .real(event.time),
-                                                 context.map(SQLiteValue.text) ?? .null])
+                            return [.real(receivedAt), .text(event.userID), event.itemID.map(SQLiteValue.text) ?? .null,
+                                    .text(event.type.rawValue), .real(event.value), .real(event.time),
+                                    context.map(SQLiteValue.text) ?? .null]
+                        }
+                        // Whole groups in one statement each. Inside this transaction nothing else
+                        // writes, and a statement's rows take consecutive seqs in VALUES order, so
+                        // the last seq gives every row's (tested against the table).
+                        let per = Self.eventsPerInsert
+                        var start = events.startIndex
+                        while events.endIndex - start >= per {
+                            let group = events[start..<(start + per)]
+                            try insertEvents.run(try group.flatMap(columns))
+                            let first = database.lastInsertRowID - per + 1
+                            for (offset, event) in group.enumerated() { batch.events.append((first + offset, event)) }
+                            start += per
+                        }
+                        for event in events[start...] {
+                            try insertEvent.run(try columns(event))
                             batch.events.append((database.lastInsertRowID, event))
                         }
                         for record in feedback {
