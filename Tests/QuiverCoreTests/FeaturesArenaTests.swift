@@ -325,4 +325,46 @@ import Testing
             }
         }
     }
+
+    @Test func categoryStreamsKeepTheirStateWhenCategoryStreamsAreAddedAndTheBoundShrinks() throws {
+        // A version that adds a category stream keeps the other category streams' state and starts the
+        // new one empty; a smaller category bound keeps the most recently seen categories, state and all.
+        let engine = try RealTimeFeatureEngine(definitions: Self.set(version: "v1"))
+        for i in 0..<4 { engine.upsertItem(CatalogItem(itemID: "item-\(i)", categories: ["c\(i)"])) }
+        for k in 0..<40 {
+            let event = UserEvent(userID: "u", itemID: "item-\(k % 4)", type: k % 3 == 0 ? .click : .view,
+                                  value: Double(k % 5), timestamp: Self.start + Double(k * 97 + (k % 4) * 500))
+            engine.ingest(event, receivedAt: 0)
+        }
+        let now = Self.start + 6_000
+        let before = (0..<4).map { engine.userCategoryFeatures(for: "u", category: "c\($0)", now: now) }
+        var v2 = Self.set(version: "v2")
+        v2.definitions.insert(FeatureDefinition(name: "cat_clicks", key: .userCategory, eventTypes: [.click],
+                                                aggregations: [.count], windows: [.oneDay]), at: 0)
+        try engine.load(v2)
+        for c in 0..<4 {
+            var got = engine.userCategoryFeatures(for: "u", category: "c\(c)", now: now)
+            #expect(got.removeValue(forKey: "cat_clicks.count.24h") == 0)
+            #expect(got == before[c], "c\(c)")
+        }
+        engine.ingest(UserEvent(userID: "u", itemID: "item-1", type: .click, value: 2, timestamp: now), receivedAt: 0)
+        let c1 = engine.userCategoryFeatures(for: "u", category: "c1", now: now)
+        #expect(c1["cat_clicks.count.24h"] == 1)
+        #expect(c1["cat.count.24h"] == before[1]["cat.count.24h"]! + 1)
+        let after = (0..<4).map { engine.userCategoryFeatures(for: "u", category: "c\($0)", now: now) }
+        var v3 = v2
+        v3.version = "v3"
+        v3.maxCategoriesPerUser = 2
+        try engine.load(v3)
+        let kept = engine.categoryAffinities(for: "u", now: now).map(\.category)
+        #expect(Set(kept) == ["c1", "c3"])  // the two seen last
+        for c in 0..<4 {
+            let got = engine.userCategoryFeatures(for: "u", category: "c\(c)", now: now)
+            if kept.contains("c\(c)") {
+                #expect(got.filter { $0.key != "affinity" } == after[c].filter { $0.key != "affinity" }, "c\(c)")
+            } else {
+                #expect(got["cat.count.7d"] == 0, "c\(c)")
+            }
+        }
+    }
 }
