@@ -54,6 +54,9 @@ public final class FeatureSchema: Sendable {
     public let generation: Int
     /// Stream specs per key kind, indexed by stream id.
     let specs: [[FeatureStreamSpec]]
+    /// Each spec's signature, per key kind, indexed by stream id: the arrays a leaving user's state
+    /// is stamped with, so that one coming back under this schema compares equal at once.
+    let signatures: [[String]]
     /// Whether a stream id is live, per key kind.
     let live: [[Bool]]
     /// Event types with a route, and their routes (parallel): searched linearly, comparing the
@@ -88,6 +91,7 @@ public final class FeatureSchema: Sendable {
             liveIDs.append((d.key, registry.id(for: spec), spec.eventTypes))
         }
         specs = registry.specs
+        signatures = registry.specs.map { $0.map(\.signature) }
         activeStreamIDs = activeIDs
         var live = specs.map { Array(repeating: false, count: $0.count) }
         var types = Set(EventType.builtIn).union(active.customEventTypes).union(retained?.customEventTypes ?? [])

@@ -183,14 +183,26 @@ public struct UserFeatureState: Hashable, Sendable, Codable {
 
     /// Records the stream signatures of `schema` (before handing the state to a store).
     mutating func stampSignatures(_ schema: FeatureSchema) {
-        streamSignatures = schema.specs[FeatureKeyKind.user.index].map(\.signature)
-        categoryStreamSignatures = schema.specs[FeatureKeyKind.userCategory.index].map(\.signature)
+        streamSignatures = schema.signatures[FeatureKeyKind.user.index]
+        categoryStreamSignatures = schema.signatures[FeatureKeyKind.userCategory.index]
     }
 
     /// Moves stored streams to this schema's stream ids by signature (after loading from a store);
     /// streams this schema does not know are dropped.
     mutating func adoptSignatures(_ schema: FeatureSchema) {
         guard let userSignatures = streamSignatures, let categorySignatures = categoryStreamSignatures else { return }
+        // Stamped under this schema (the common case: evicted and back): every stream keeps its
+        // id, so nothing moves. The arrays share storage with the schema's, so the test is one
+        // comparison; a state from a store compares its signatures one by one.
+        if userSignatures == schema.signatures[FeatureKeyKind.user.index],
+           categorySignatures == schema.signatures[FeatureKeyKind.userCategory.index],
+           (decodedStreams?.count ?? userSignatures.count) == userSignatures.count,
+           categories.allSatisfy({ ($0.decodedStreams?.count ?? categorySignatures.count) == categorySignatures.count }) {
+            streamSignatures = nil
+            categoryStreamSignatures = nil
+            generation = -1
+            return
+        }
         func mapping(_ signatures: [String], _ kind: FeatureKeyKind) -> (Int) -> Int? {
             var ids: [String: Int] = [:]
             for (id, spec) in schema.specs[kind.index].enumerated() { ids[spec.signature] = id }
