@@ -30,6 +30,19 @@ import Testing
         }
     }
 
+    @Test func readsRawUTF8AndRefusesInvalidBytes() throws {
+        // Strings without escapes are read straight from the body: ASCII, other UTF-8, and bytes
+        // that are not UTF-8 (refused here; the route then answers 400 from JSONDecoder's reading).
+        let raw = #"{"events": [{"user_id": "Zoë-日本", "item_id": "i1", "type": "view"}, {"user_id": "ascii", "type": "click"}]}"#
+        let fast = try #require(EventBatchParser.parse(Array(raw.utf8)))
+        #expect(fast == Self.slow(raw))
+        #expect(fast.map(\.userID) == ["Zoë-日本", "ascii"])
+        for bad: [UInt8] in [[0xFF], [0xC3], [0xC3, 0x28], [0xED, 0xA0, 0x80]] {  // stray, truncated, bad continuation, surrogate
+            let body = Array(#"{"events": [{"user_id": "u"#.utf8) + bad + Array(#"", "type": "view"}]}"#.utf8)
+            #expect(EventBatchParser.parse(body) == nil, "\(bad)")
+        }
+    }
+
     @Test func agreesWithJSONDecoderOnRandomBodies() {
         var g = SeededRandom(seed: 123)
         func pick<T>(_ options: [T]) -> T { options[Int(g.next() % UInt64(options.count))] }
