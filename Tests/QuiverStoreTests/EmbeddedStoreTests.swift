@@ -2,7 +2,8 @@
 // back in log order with their sequence numbers (and the commit observer saw the same), impressions
 // and profiles survive a reopen, impressions are pruned by age, the hand-written impression JSON
 // decodes back to the same record; events written several to a statement get the seqs the table
-// gave them (the observer's and the replay's agree, row by row, with context); snapshot files: newest wins, a corrupt one is skipped, old ones go.
+// gave them (the observer's and the replay's agree, row by row, with context); snapshot files:
+// newest wins, a corrupt one is skipped, old ones go.
 import Foundation
 import QuiverCore
 import Synchronization

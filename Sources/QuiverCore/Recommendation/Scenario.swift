@@ -155,7 +155,8 @@ public struct Scenario: Hashable, Sendable, Codable {
 
     public init(name: String,
                 // 145 candidates: on MovieLens-100k through the API, HR@10 was the same as with 410
-                // and 820 (0.2142 vs 0.2135; docs/learning.md), at a third of the scoring work.
+                // (0.2142 vs 0.2135; 410 had matched 820 earlier; docs/learning.md), at a third of
+                // the scoring work.
                 sources: [CandidateQuota] = [CandidateQuota(.coVisitation, 60), CandidateQuota(.embedding, 40),
                                              CandidateQuota(.popular, 20), CandidateQuota(.trending, 10),
                                              CandidateQuota(.sameCategory, 10), CandidateQuota(.fresh, 5)],

@@ -61,11 +61,11 @@ public final class DurableEventLog: GroupCommitStore, @unchecked Sendable {
         try database.execute("CREATE INDEX IF NOT EXISTS impressions_ts ON impressions (ts)")
         try database.execute("CREATE TABLE IF NOT EXISTS profiles (user_id TEXT PRIMARY KEY, body TEXT NOT NULL, updated_at REAL NOT NULL)")
         reader = try SQLiteDatabase(path: path, durable: true)
-        insertEvent = try database.prepare(
-            "INSERT INTO events (received_at, user_id, item_id, type, value, ts, context) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+        let insertEventsSQL = "INSERT INTO events (received_at, user_id, item_id, type, value, ts, context) VALUES "
+        let eventRow = "(?, ?, ?, ?, ?, ?, ?)"
+        insertEvent = try database.prepare(insertEventsSQL + eventRow)
         insertEvents = try database.prepare(
-            "INSERT INTO events (received_at, user_id, item_id, type, value, ts, context) VALUES "
-                + Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: Self.eventsPerInsert).joined(separator: ", "))
+            insertEventsSQL + Array(repeating: eventRow, count: Self.eventsPerInsert).joined(separator: ", "))
         upsertItem = try database.prepare(
             "INSERT INTO items (item_id, body, updated_at) VALUES (?1, ?2, ?3) ON CONFLICT(item_id) DO UPDATE SET body = ?2, updated_at = ?3")
         insertFeedback = try database.prepare(
