@@ -44,11 +44,12 @@ for round in $(seq 1 "$ROUNDS"); do
     port=$pa; pid=${pids[0]}; [ $side = B ] && port=$pb && pid=${pids[1]}
     # The server's CPU time over the round (utime + stime, in clock ticks): CPU per request is
     # steadier than requests/s when other work shares the cores.
-    before=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+    # ... and the bytes it had written to storage (WAL, database, checkpoints).
+    before=$(awk '{print $14 + $15}' "/proc/$pid/stat"); written=$(awk '/^write_bytes/ {print $2}' "/proc/$pid/io")
     wrk -t1 -c"$CONNS" -d"$DUR" --latency -s "$script" "http://127.0.0.1:$port" >"$OUT/$side-$round.txt"
-    after=$(awk '{print $14 + $15}' "/proc/$pid/stat")
-    awk -v s="$side" -v r="$round" -v l="$LOAD" -v ticks=$((after - before)) -v hz="$(getconf CLK_TCK)" \
+    after=$(awk '{print $14 + $15}' "/proc/$pid/stat"); written=$(( $(awk '/^write_bytes/ {print $2}' "/proc/$pid/io") - written ))
+    awk -v s="$side" -v r="$round" -v l="$LOAD" -v ticks=$((after - before)) -v hz="$(getconf CLK_TCK)" -v written="$written" \
       '/Requests\/sec/ {rps=$2} /requests in/ {n=$1} /PERCENTILES/ {p=$2 " " $3 " " $4} /Non-2xx/ {bad=$4}
-      END {printf "%-6s %s round %s: %8.0f req/s  %7.1f us CPU/req  %s  non-2xx %s\n", l, s, r, rps, ticks * 1e6 / hz / n, p, bad+0}' "$OUT/$side-$round.txt"
+      END {printf "%-6s %s round %s: %8.0f req/s  %7.1f us CPU/req  %5.1f KB written/req  %s  non-2xx %s\n", l, s, r, rps, ticks * 1e6 / hz / n, written / 1024 / n, p, bad+0}' "$OUT/$side-$round.txt"
   done
 done

@@ -37,12 +37,13 @@ struct StoreBackends {
                 throw ConfigurationError("storage.backend is postgres but postgres.url is empty")
             }
             let conninfo = DependencyProbes.withConnectTimeout(url, 5_000)
-            return StoreBackends(events: try PostgresEventLog(conninfo: conninfo),
+            return StoreBackends(events: try PostgresEventLog(conninfo: conninfo, impressionLingerMs: configuration.impressionLingerMs),
                                  snapshots: try PostgresSnapshotStore(conninfo: conninfo),
                                  configVersions: PostgresConfigVersions(conninfo: conninfo))
         default:
             try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-            return StoreBackends(events: try DurableEventLog(path: configuration.dataDirectory + "/quiver.db"),
+            return StoreBackends(events: try DurableEventLog(path: configuration.dataDirectory + "/quiver.db",
+                                                             impressionLingerMs: configuration.impressionLingerMs),
                                  snapshots: try SnapshotDirectory(path: configuration.dataDirectory + "/snapshots"))
         }
     }

@@ -50,6 +50,8 @@ public enum ConfigurationSettings {
         string("storage.data_dir", "directory of the embedded store", \.dataDirectory, nonEmpty: true),
         choice("storage.backend", "system of record: embedded (SQLite in storage.data_dir) or postgres (postgres.url)",
                \.storageBackend, ["embedded", "postgres"]),
+        integer("storage.impression_linger_ms", "impressions alone wait up to this for more to share their commit (0 = at once)",
+                \.impressionLingerMs, 0...1_000),
         choice("online_store.backend", "shared online store and L2 cache: memory (none), redis (redis.url) or redis_cluster (redis.cluster_url)",
                \.onlineStore, ["memory", "redis", "redis_cluster"]),
         integer("online_store.timeout_ms", "an online store call gives up after this (the request goes on without it)",

@@ -17,6 +17,9 @@ public struct QuiverConfiguration: Sendable, Equatable {
     /// The system of record: `embedded` (SQLite in `dataDirectory`, one process) or `postgres`
     /// (`postgresURL`, shared by several processes).
     public var storageBackend = "embedded"
+    /// Impressions alone (no acknowledged write among them) wait up to this long for more to
+    /// share their commit: fewer, larger commits of the system of record under load.
+    public var impressionLingerMs = 5
     /// The shared online store and second-level result cache: `memory` (none: the in-process L1
     /// only), `redis` (`redisURL`) or `redis_cluster` (`redisClusterURL`).
     public var onlineStore = "memory"

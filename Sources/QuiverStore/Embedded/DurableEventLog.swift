@@ -34,16 +34,18 @@ public final class DurableEventLog: GroupCommitStore, @unchecked Sendable {
     private let upsertProfile: SQLiteStatement
     private typealias Job = GroupCommitQueue.Job
     /// Where the write calls (from GroupCommitStore) wait for the writer thread.
-    let writes = GroupCommitQueue()
+    let writes: GroupCommitQueue
     private let started = Atomic<Bool>(false)
     private let observer = Mutex<(@Sendable (CommittedBatch) -> Void)?>(nil)
     private let encoder = JSONEncoder()
     public let path: String
     public var summary: String { "sqlite \(path)" }
 
-    /// Opens (creating) the log at `path`.
-    public init(path: String) throws {
+    /// Opens (creating) the log at `path`. Impressions alone wait up to `impressionLingerMs` for
+    /// more to share their commit (0: committed at once).
+    public init(path: String, impressionLingerMs: Int = 0) throws {
         self.path = path
+        writes = GroupCommitQueue(impressionLingerMilliseconds: impressionLingerMs)
         database = try SQLiteDatabase(path: path, durable: true)
         try database.execute("""
             CREATE TABLE IF NOT EXISTS events (

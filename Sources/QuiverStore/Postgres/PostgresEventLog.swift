@@ -20,7 +20,7 @@ public final class PostgresEventLog: GroupCommitStore, @unchecked Sendable {
     private let statementTimeoutMs: Int
     private let pollIntervalMs: Int
     /// Where the write calls (from GroupCommitStore) wait for the writer thread.
-    let writes = GroupCommitQueue()
+    let writes: GroupCommitQueue
     private let started = Atomic<Bool>(false)
     private let observer = Mutex<(@Sendable (CommittedBatch) -> Void)?>(nil)
     private let tailerStopped = DispatchSemaphore(value: 0)
@@ -59,8 +59,11 @@ public final class PostgresEventLog: GroupCommitStore, @unchecked Sendable {
     ///   - statementTimeoutMs: the server-side bound on every statement (and lock wait).
     ///   - pollIntervalMs: how often the tailer reads the log when no notification came (a safety net).
     ///   - readerConnections: the bound of the pool that serves reads.
-    public init(conninfo: String, statementTimeoutMs: Int = 5000, pollIntervalMs: Int = 1000, readerConnections: Int = 4) throws {
+    ///   - impressionLingerMs: how long impressions alone wait for more to share their commit.
+    public init(conninfo: String, statementTimeoutMs: Int = 5000, pollIntervalMs: Int = 1000, readerConnections: Int = 4,
+                impressionLingerMs: Int = 0) throws {
         self.conninfo = conninfo
+        writes = GroupCommitQueue(impressionLingerMilliseconds: impressionLingerMs)
         self.statementTimeoutMs = statementTimeoutMs
         self.pollIntervalMs = pollIntervalMs
         readers = PostgresConnectionPool(conninfo: conninfo, statementTimeoutMs: statementTimeoutMs, maxConnections: readerConnections)

@@ -1,8 +1,10 @@
 // GroupCommitQueue: the write front both event stores share. Each write call (GroupCommitStore's
 // `append`, `store`, `log`, `prune`) becomes a job in one list; the store's writer thread takes all
-// the jobs waiting at once (one group commit) and resumes their callers after committing. Once
-// closed, the queue refuses new writes (they fail at once); the writer still commits every job
-// accepted before, then `waitForWriter()` returns.
+// the jobs waiting at once (one group commit) and resumes their callers after committing. A list of
+// impressions alone (nobody waits for them) may linger up to `impressionLingerNanoseconds` for more to join,
+// so that a busy server commits (and fsyncs) fewer, larger groups; a waited-for write ends the
+// linger at once. Once closed, the queue refuses new writes (they fail at once); the writer still
+// commits every job accepted before, then `waitForWriter()` returns.
 import Dispatch
 import QuiverCore
 import Synchronization
@@ -44,15 +46,34 @@ final class GroupCommitQueue: Sendable {
         }
     }
 
-    private let state = Mutex<(jobs: [Job], open: Bool)>(([], true))
+    /// The waiting jobs; whether the queue takes more; the impressions among the jobs; and whether
+    /// the writer lingers on a list of impressions alone (a waited-for job then wakes it).
+    private struct State {
+        var jobs: [Job] = []
+        var open = true
+        var impressions = 0
+        /// Jobs whose callers wait (anything but impressions).
+        var waited = 0
+        var lingering = false
+    }
+
+    private let state = Mutex(State())
     /// Signalled by the job that makes the list non-empty (later ones join the same group: the
     /// writer takes the whole list after each wake, so one signal per group is enough and the
-    /// writer is not woken once per impression), and by `waitForWriter()`.
+    /// writer is not woken once per impression), by a waited-for job joining a lingering list, by
+    /// the impression that fills one, and by `waitForWriter()`.
     private let wake = DispatchSemaphore(value: 0)
     /// Signalled when `drain` returns.
     private let drained = DispatchSemaphore(value: 0)
+    /// How long a list of impressions alone may wait for more, in nanoseconds (0: committed at once).
+    let impressionLingerNanoseconds: Int
+    /// A lingering list of this many impressions is committed at once.
+    let lingerLimit: Int
 
-    init() {}
+    init(impressionLingerMilliseconds: Int = 0, lingerLimit: Int = 1_024) {
+        impressionLingerNanoseconds = max(0, impressionLingerMilliseconds) * 1_000_000
+        self.lingerLimit = lingerLimit
+    }
 
     // MARK: Callers
 
@@ -68,24 +89,33 @@ final class GroupCommitQueue: Sendable {
     /// not wait. Dropped once the queue is closed.
     func log(_ encoded: [EncodedImpression]) {
         guard !encoded.isEmpty else { return }
-        if append(.impressions(encoded)) == .first { wake.signal() }
+        if append(.impressions(encoded), impressions: encoded.count) == .wake { wake.signal() }
     }
 
     private func enqueue(_ job: Job, or continuation: Continuation) {
-        switch append(job) {
-        case .first: wake.signal()
+        switch append(job, impressions: 0) {
+        case .wake: wake.signal()
         case .joined: break
         case .refused: continuation.resume(throwing: EventLogError(message: "the log is shut down"))
         }
     }
 
-    private enum Appended { case first, joined, refused }
+    private enum Appended { case wake, joined, refused }
 
-    private func append(_ job: Job) -> Appended {
+    /// Adds a job; `.wake` when the writer must be signalled: the list was empty, or the writer
+    /// lingers and this job ends it (someone waits for it, or the list is now full).
+    private func append(_ job: Job, impressions: Int) -> Appended {
         state.withLock { state -> Appended in
             guard state.open else { return .refused }
             state.jobs.append(job)
-            return state.jobs.count == 1 ? .first : .joined
+            state.impressions += impressions
+            if job.continuation != nil { state.waited += 1 }
+            if state.jobs.count == 1 { return .wake }
+            if state.lingering && (job.continuation != nil || state.impressions >= lingerLimit) {
+                state.lingering = false
+                return .wake
+            }
+            return .joined
         }
     }
 
@@ -97,8 +127,11 @@ final class GroupCommitQueue: Sendable {
     func drain(_ commit: ([Job]) -> Void, finish: () -> Void = {}) {
         while true {
             wake.wait()
+            if impressionLingerNanoseconds > 0 && startLingering() {
+                _ = wake.wait(timeout: .now() + .nanoseconds(impressionLingerNanoseconds))
+            }
             let (jobs, open) = state.withLock { state -> ([Job], Bool) in
-                defer { state.jobs.removeAll() }
+                defer { state.jobs.removeAll(); state.impressions = 0; state.waited = 0; state.lingering = false }
                 return (state.jobs, state.open)
             }
             if !jobs.isEmpty { commit(jobs) }
@@ -106,6 +139,16 @@ final class GroupCommitQueue: Sendable {
         }
         finish()
         drained.signal()
+    }
+
+    /// Whether the writer should wait for more: the queue is open and holds impressions alone,
+    /// fewer than the limit. Marks the list lingering, so that a waited-for job wakes the writer.
+    private func startLingering() -> Bool {
+        state.withLock { state -> Bool in
+            guard state.open, state.waited == 0, state.impressions > 0, state.impressions < lingerLimit else { return false }
+            state.lingering = true
+            return true
+        }
     }
 
     /// Refuses every later write; returns whether the queue was open until now.
