@@ -45,7 +45,7 @@ let package = Package(
         .systemLibrary(name: "CLibpq", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
 
-        // Linux system calls Swift's Glibc module does not export (epoll, eventfd).
+        // Linux system calls Swift's Glibc module does not export (epoll, eventfd, accept4, thread names).
         .target(name: "CQuiverSystem"),
 
         // CPU intrinsics Swift cannot emit (prefetch): a header of static inline functions, no library.
@@ -69,7 +69,7 @@ let package = Package(
         // The only importer of the database C modules: adapters for SQLite, PostgreSQL, Redis.
         .target(
             name: "QuiverStore",
-            dependencies: ["QuiverCore", "CHiredis", "CLibpq", "CSQLite", "CZlib"],
+            dependencies: ["QuiverCore", "CHiredis", "CLibpq", "CSQLite", "CZlib", "CQuiverSystem"],
             swiftSettings: swiftSettings
         ),
 

@@ -1,5 +1,5 @@
 // CQuiverSystem: the Linux system headers the event loops need and Swift's Glibc module leaves
-// out (epoll, eventfd), plus constants that are macros or enums in C.
+// out (epoll, eventfd), plus constants that are macros or enums in C, and thread naming.
 #ifndef CQUIVER_SYSTEM_H
 #define CQUIVER_SYSTEM_H
 
@@ -20,5 +20,9 @@ static const int cq_efd_cloexec = EFD_CLOEXEC;
 
 /// accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC).
 int cq_accept_nonblocking(int fd);
+
+/// Names the calling thread in the operating system (`top -H`, `perf`, /proc/PID/task/TID/comm),
+/// which Foundation's `Thread.name` does not do on Linux; names are cut to Linux's 15 bytes.
+void cq_set_thread_name(const char *name);
 
 #endif

@@ -1,6 +1,7 @@
 // HTTPServer: binds one SO_REUSEPORT listening socket per event loop, runs each loop on its own
 // thread, and shuts down gracefully: stop accepting, let in-flight requests finish within the
 // grace period, close the rest. `start` throws if the address cannot be bound.
+import CQuiverSystem
 import Foundation
 import Logging
 import Synchronization
@@ -103,11 +104,13 @@ public final class HTTPServer: Sendable {
         for loop in loops {
             finished.enter()
             let group = finished
+            let name = "quiver-loop-\(loop.index)"
             let thread = Thread {
+                cq_set_thread_name(name)
                 loop.run()
                 group.leave()
             }
-            thread.name = "quiver-loop-\(loop.index)"
+            thread.name = name
             thread.start()
         }
         shared.logger.info("listening", metadata: ["host": "\(shared.configuration.host)", "port": "\(port)",

@@ -2,7 +2,9 @@
 // synchronous mode, SQLite, file I/O). Event loops and the cooperative task pool never block:
 // they `await pool.run { ... }` and the work happens here. The queue is bounded; beyond it
 // `run` fails fast with `BlockingIOPoolError.saturated` rather than queueing without limit.
+import CQuiverSystem
 import Foundation
+import QuiverCore
 import Synchronization
 
 public enum BlockingIOPoolError: Error, Sendable, Equatable {
@@ -33,8 +35,9 @@ public final class BlockingIOPool: Sendable {
         threadCount = max(1, threads)
         self.maxQueued = maxQueued
         for i in 0..<threadCount {
-            let thread = Thread { [self] in worker() }
-            thread.name = "\(name)-\(i)"
+            let threadName = "\(name)-\(i)"
+            let thread = Thread { [self] in cq_set_thread_name(threadName); worker() }
+            thread.name = threadName
             thread.start()
         }
     }

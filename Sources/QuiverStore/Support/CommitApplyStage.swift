@@ -4,7 +4,9 @@
 // next group's commit (I/O, fsync, the database's own CPU) overlaps the previous group's apply
 // (the models learning), while an acknowledged write is still committed *and* applied. At most
 // `depth` groups wait here; a writer that gets further ahead blocks until this thread catches up.
+import CQuiverSystem
 import Foundation  // Thread
+import QuiverCore
 import Synchronization
 
 final class CommitApplyStage: Sendable {
@@ -26,7 +28,7 @@ final class CommitApplyStage: Sendable {
     init(name: String, depth: Int = 4) {
         precondition(depth > 0, "depth must be positive")
         room = DispatchSemaphore(value: depth)
-        let thread = Thread { [self] in run() }
+        let thread = Thread { [self] in cq_set_thread_name(name); run() }
         thread.name = name
         thread.start()
     }
