@@ -53,7 +53,7 @@ public enum TopK {
             // Scores arrive in index order, so a later score ties with a kept one only by losing
             // (its index is higher): a score enters only if above the root's.
             while i < n {
-                // Skip whole runs of eight that cannot enter: one vector max and one branch per run
+                // Skip whole runs of eight that cannot enter: two vector compares and one branch per run
                 // instead of a compare and branch per score (most scores are below the root once
                 // the heap is full). NaN never compares above the root, as in the scalar test.
                 let root = heapScores[0]

@@ -37,7 +37,8 @@ struct StoreBackends {
                 throw ConfigurationError("storage.backend is postgres but postgres.url is empty")
             }
             let conninfo = DependencyProbes.withConnectTimeout(url, 5_000)
-            return StoreBackends(events: try PostgresEventLog(conninfo: conninfo, impressionLingerMs: configuration.impressionLingerMs),
+            return StoreBackends(events: try PostgresEventLog(conninfo: conninfo,
+                                                              impressionLingerMs: configuration.impressionLingerMs),
                                  snapshots: try PostgresSnapshotStore(conninfo: conninfo),
                                  configVersions: PostgresConfigVersions(conninfo: conninfo))
         default:

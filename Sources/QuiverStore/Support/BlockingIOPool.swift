@@ -4,7 +4,6 @@
 // `run` fails fast with `BlockingIOPoolError.saturated` rather than queueing without limit.
 import CQuiverSystem
 import Foundation
-import QuiverCore
 import Synchronization
 
 public enum BlockingIOPoolError: Error, Sendable, Equatable {

@@ -6,7 +6,6 @@
 // `depth` groups wait here; a writer that gets further ahead blocks until this thread catches up.
 import CQuiverSystem
 import Foundation  // Thread
-import QuiverCore
 import Synchronization
 
 final class CommitApplyStage: Sendable {
