@@ -4,7 +4,6 @@
 // a GroupCommitQueue: every job waiting when a transaction starts goes into it; the commit observer
 // sees the committed events and feedback in log order (on a CommitApplyStage, overlapping the next
 // commit), and only then is each caller resumed, so an acknowledged write is on disk (and applied).
-import CQuiverSystem
 import Foundation
 import QuiverCore
 import Synchronization
@@ -167,12 +166,9 @@ public final class DurableEventLog: GroupCommitStore, @unchecked Sendable {
     public func start() {
         guard !started.exchange(true, ordering: .acquiringAndReleasing) else { return }
         let stage = CommitApplyStage(name: "quiver-apply")
-        let thread = Thread { [self] in
-            cq_set_thread_name("quiver-log")
+        NamedThread.start("quiver-log") { [self] in
             writes.drain({ commit($0, applying: stage) }, finish: stage.finish)
         }
-        thread.name = "quiver-log"
-        thread.start()
     }
 
     /// Lets queued writes finish, then stops the writer.

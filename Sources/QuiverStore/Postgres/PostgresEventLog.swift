@@ -7,7 +7,6 @@
 // that batch directly follows them, otherwise by reading everything after them; a tailer thread
 // LISTENs and reads what other processes committed. A broken connection fails the writes waiting on
 // it (unacknowledged) and is reopened with backoff. Rows and SQL: PostgresEventLog+Rows.swift.
-import CQuiverSystem
 import Foundation
 import QuiverCore
 import Synchronization
@@ -205,12 +204,8 @@ public final class PostgresEventLog: GroupCommitStore, @unchecked Sendable {
             if loaded.profiles == nil { from.profiles = current.profiles }
         }
         applier.withLock { $0 = from }
-        let writer = Thread { [self] in cq_set_thread_name("quiver-pg-write"); writerLoop() }
-        writer.name = "quiver-pg-writer"
-        writer.start()
-        let tailer = Thread { [self] in cq_set_thread_name("quiver-pg-tail"); tailerLoop() }
-        tailer.name = "quiver-pg-tailer"
-        tailer.start()
+        NamedThread.start("quiver-pg-write") { [self] in writerLoop() }
+        NamedThread.start("quiver-pg-tail") { [self] in tailerLoop() }
     }
 
     /// Lets queued writes finish, then stops the writer and the tailer and closes the connections.

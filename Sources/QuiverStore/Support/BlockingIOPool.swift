@@ -2,7 +2,6 @@
 // synchronous mode, SQLite, file I/O). Event loops and the cooperative task pool never block:
 // they `await pool.run { ... }` and the work happens here. The queue is bounded; beyond it
 // `run` fails fast with `BlockingIOPoolError.saturated` rather than queueing without limit.
-import CQuiverSystem
 import Foundation
 import Synchronization
 
@@ -34,10 +33,7 @@ public final class BlockingIOPool: Sendable {
         threadCount = max(1, threads)
         self.maxQueued = maxQueued
         for i in 0..<threadCount {
-            let threadName = "\(name)-\(i)"
-            let thread = Thread { [self] in cq_set_thread_name(threadName); worker() }
-            thread.name = threadName
-            thread.start()
+            NamedThread.start("\(name)-\(i)") { [self] in worker() }
         }
     }
 

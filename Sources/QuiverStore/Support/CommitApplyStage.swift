@@ -4,7 +4,6 @@
 // next group's commit (I/O, fsync, the database's own CPU) overlaps the previous group's apply
 // (the models learning), while an acknowledged write is still committed *and* applied. At most
 // `depth` groups wait here; a writer that gets further ahead blocks until this thread catches up.
-import CQuiverSystem
 import Foundation  // Thread
 import Synchronization
 
@@ -27,9 +26,7 @@ final class CommitApplyStage: Sendable {
     init(name: String, depth: Int = 4) {
         precondition(depth > 0, "depth must be positive")
         room = DispatchSemaphore(value: depth)
-        let thread = Thread { [self] in cq_set_thread_name(name); run() }
-        thread.name = name
-        thread.start()
+        NamedThread.start(name) { [self] in run() }
     }
 
     /// Queues a committed group (blocking while `depth` groups already wait). Call it from one
