@@ -50,36 +50,39 @@ public enum TopK {
                 i += 1
             }
             guard count == m else { return }
-            // Scores arrive in index order, so a later score ties with a kept one only by losing
-            // (its index is higher): a score enters only if above the root's.
-            while i < n {
-                // Skip whole runs of eight that cannot enter: two vector compares and one branch per run
-                // instead of a compare and branch per score (most scores are below the root once
-                // the heap is full). NaN never compares above the root, as in the scalar test.
-                let root = heapScores[0]
-                if i + 8 <= n {
-                    let raw = UnsafeRawPointer(scores.baseAddress! + i)
-                    let a = raw.loadUnaligned(as: SIMD4<Double>.self)
-                    let b = raw.loadUnaligned(fromByteOffset: 32, as: SIMD4<Double>.self)
-                    if !any((a .> root) .| (b .> root)) { i += 8; continue }
-                }
+            /// Offers score i: it replaces the root and sifts down if it beats it and passes `include`.
+            /// Scores arrive in index order, so a later score ties with a kept one only by losing
+            /// (its index is higher): a score enters only if above the root's.
+            @inline(__always) func offer(_ i: Int) {
                 let s = scores[i]
-                if s > heapScores[0] && include(i) {
-                    heapScores[0] = s
-                    heapIndices[0] = i
-                    var j = 0
-                    while true {
-                        let l = 2 * j + 1, r = l + 1
-                        var w = j
-                        if l < m && worse(l, w) { w = l }
-                        if r < m && worse(r, w) { w = r }
-                        if w == j { break }
-                        swap(j, w)
-                        j = w
-                    }
+                guard s > heapScores[0] && include(i) else { return }
+                heapScores[0] = s
+                heapIndices[0] = i
+                var j = 0
+                while true {
+                    let l = 2 * j + 1, r = l + 1
+                    var w = j
+                    if l < m && worse(l, w) { w = l }
+                    if r < m && worse(r, w) { w = r }
+                    if w == j { break }
+                    swap(j, w)
+                    j = w
                 }
-                i += 1
             }
+            // Runs of eight: two vector compares with the root and one branch skip a run that
+            // cannot enter (most runs, once the heap is full); a run that may is offered score by
+            // score (the root rises as they enter). NaN never compares above the root.
+            while i + 8 <= n {
+                let root = SIMD4(repeating: heapScores[0])
+                let raw = UnsafeRawPointer(scores.baseAddress! + i)
+                let a = raw.loadUnaligned(as: SIMD4<Double>.self)
+                let b = raw.loadUnaligned(fromByteOffset: 32, as: SIMD4<Double>.self)
+                if any((a .> root) .| (b .> root)) {
+                    for k in i..<(i + 8) { offer(k) }
+                }
+                i += 8
+            }
+            while i < n { offer(i); i += 1 }
         }
         var result = (0..<count).map { (index: heapIndices[$0], score: heapScores[$0]) }
         result.sort { $0.score > $1.score || ($0.score == $1.score && $0.index < $1.index) }
