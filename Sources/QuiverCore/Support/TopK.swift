@@ -1,5 +1,5 @@
 // TopK: the best k of n scores without sorting all n: a bounded min-heap in raw buffers, one pass,
-// O(n log k), runs of eight scores below the heap's root skipped with one vector compare.
+// O(n log k), runs of eight scores below the heap's root skipped with one vector test.
 // Candidate sources use it to take their quota from thousands of scored items with a filter (seen,
 // already placed, unavailable): the filter is asked only about a score that would enter the heap
 // (at most k + k ln(n/k) times for scores in random order), never about the rest.

@@ -1,10 +1,10 @@
 // GroupCommitQueue: the write front both event stores share. Each write call (GroupCommitStore's
 // `append`, `store`, `log`, `prune`) becomes a job in one list; the store's writer thread takes all
 // the jobs waiting at once (one group commit) and resumes their callers after committing. A list of
-// impressions alone (nobody waits for them) may linger up to `impressionLingerNanoseconds` for more to join,
-// so that a busy server commits (and fsyncs) fewer, larger groups; a waited-for write ends the
-// linger at once. Once closed, the queue refuses new writes (they fail at once); the writer still
-// commits every job accepted before, then `waitForWriter()` returns.
+// impressions alone (nobody waits for them) may linger up to `impressionLingerNanoseconds` for more
+// to join, so that a busy server commits (and fsyncs) fewer, larger groups; a waited-for write ends
+// the linger at once. Once closed, the queue refuses new writes (they fail at once); the writer
+// still commits every job accepted before, then `waitForWriter()` returns.
 import Dispatch
 import QuiverCore
 import Synchronization
