@@ -42,9 +42,9 @@ for port in $pa $pb; do wrk -t1 -c8 -d2s -s "$script" "http://127.0.0.1:$port" >
 for round in $(seq 1 "$ROUNDS"); do
   for side in A B; do
     port=$pa; pid=${pids[0]}; [ $side = B ] && port=$pb && pid=${pids[1]}
-    # The server's CPU time over the round (utime + stime, in clock ticks): CPU per request is
-    # steadier than requests/s when other work shares the cores.
-    # ... and the bytes it had written to storage (WAL, database, checkpoints).
+    # The server's CPU time over the round (utime + stime, in clock ticks; CPU per request is
+    # steadier than requests/s when other work shares the cores) and the bytes it wrote to storage
+    # (WAL, database, checkpoints).
     before=$(awk '{print $14 + $15}' "/proc/$pid/stat"); written=$(awk '/^write_bytes/ {print $2}' "/proc/$pid/io")
     wrk -t1 -c"$CONNS" -d"$DUR" --latency -s "$script" "http://127.0.0.1:$port" >"$OUT/$side-$round.txt"
     after=$(awk '{print $14 + $15}' "/proc/$pid/stat"); written=$(( $(awk '/^write_bytes/ {print $2}' "/proc/$pid/io") - written ))

@@ -15,8 +15,5 @@ request = function()
   return wrk.format("POST", "/api/v1/events", {["Content-Type"] = "application/json"}, body)
 end
 
--- One line for scripts/bench-ab.sh: latency percentiles of the round.
-function done(summary, latency, requests)
-  io.write(string.format("PERCENTILES p50=%.3fms p99=%.3fms p99.9=%.3fms\n",
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency:percentile(99.9) / 1000))
-end
+-- The PERCENTILES line (scripts/wrk/percentiles.lua, found beside this script).
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "percentiles.lua")

@@ -46,7 +46,5 @@ request = function()
     '{"user_id":"' .. user .. '","n_recommendations":10,"scenario":"homepage","use_cache":' .. cache .. '}')
 end
 
-function done(summary, latency, requests)
-  io.write(string.format("PERCENTILES p50=%.3fms p99=%.3fms p99.9=%.3fms\n",
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency:percentile(99.9) / 1000))
-end
+-- The PERCENTILES line (scripts/wrk/percentiles.lua, found beside this script).
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "percentiles.lua")
